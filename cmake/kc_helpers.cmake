@@ -19,6 +19,27 @@ target_compile_options(kc_fp_strict INTERFACE
   $<$<COMPILE_LANGUAGE:CUDA>:--fmad=false -ftz=false -prec-div=true -prec-sqrt=true
                              -Xcompiler=-ffp-contract=off>)
 
+# kc_add_test_run(<test> <target> [GPU] [SOAK] [TIMEOUT <s>] [ARGS <arg>...]): one more ctest
+# entry running an existing test executable with other arguments (a filter, a shard).
+function(kc_add_test_run name target)
+  cmake_parse_arguments(KR "GPU;SOAK" "TIMEOUT" "ARGS" ${ARGN})
+  set(labels cpu)
+  if(KR_GPU)
+    set(labels gpu)
+  endif()
+  if(KR_SOAK)
+    list(APPEND labels soak)
+  else()
+    list(APPEND labels quick)
+  endif()
+  if(NOT KR_TIMEOUT)
+    set(KR_TIMEOUT 600)
+  endif()
+  add_test(NAME ${name} COMMAND ${target} ${KR_ARGS})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" SKIP_RETURN_CODE 77
+                                          TIMEOUT ${KR_TIMEOUT})
+endfunction()
+
 # kc_add_test(<name> SOURCES <src>... [LIBS <lib>...] [GPU] [SOAK] [TIMEOUT <s>] [ARGS <arg>...])
 # Labels: cpu or gpu, and quick (default) or soak. A GPU test links kc_gpu_test_main, which
 # exits 77 when no CUDA device is present; ctest then reports it as skipped, never passed.

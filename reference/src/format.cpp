@@ -50,7 +50,10 @@ static int floor_log2(const Exact& v) {
   return k - 1;
 }
 
-std::uint32_t round_to(const Format& f, const Exact& v) {
+std::uint32_t round_to(const Format& f, const Exact& v) { return round_to(f, v, nullptr); }
+
+std::uint32_t round_to(const Format& f, const Exact& v, Exact* boundary_distance) {
+  if (boundary_distance) *boundary_distance = std::numeric_limits<Exact>::infinity();
   if (mp::isnan(v)) return f.canonical_nan();
   const bool neg = mp::signbit(v) != 0;
   const std::uint32_t sign = neg ? f.sign_mask() : 0u;
@@ -67,6 +70,15 @@ std::uint32_t round_to(const Format& f, const Exact& v) {
   std::uint64_t n = n_floor.convert_to<std::uint64_t>();
   const int cmp = rest.compare(Exact(0.5));
   if (cmp > 0 || (cmp == 0 && (n & 1u))) ++n;
+  if (boundary_distance) {
+    *boundary_distance = mp::ldexp(mp::abs(rest - Exact(0.5)), q);
+    // Just above a power of two the boundary below it is a quarter quantum lower, at
+    // 2^e - (q/2)/2, in the finer binade underneath.
+    if (floor_log2(a) > f.emin() && n_floor == Exact(std::uint64_t{1} << f.fraction_bits())) {
+      const Exact below = mp::ldexp(rest + Exact(0.25), q);
+      if (below < *boundary_distance) *boundary_distance = below;
+    }
+  }
 
   // value = n * 2^q. Normalise a carry into the next binade.
   int qq = q;
@@ -80,7 +92,14 @@ std::uint32_t round_to(const Format& f, const Exact& v) {
     return sign | static_cast<std::uint32_t>(n);
   }
   const int biased = qq + f.fraction_bits() + f.bias();
-  if (biased >= (1 << f.exponent_bits) - 1) return f.infinity(neg);
+  if (biased >= (1 << f.exponent_bits) - 1) {
+    // Beyond the largest binade the only boundary is the overflow threshold.
+    if (boundary_distance) {
+      const Exact max = decode(f, f.max_finite());
+      *boundary_distance = a - (max + ulp(f, max) / 2);
+    }
+    return f.infinity(neg);
+  }
   return sign | (static_cast<std::uint32_t>(biased) << f.fraction_bits()) |
          (static_cast<std::uint32_t>(n) & f.fraction_mask());
 }

@@ -74,6 +74,11 @@ Exact decode(const Format& f, std::uint32_t bits);
 // Correct rounding (see the header comment). Returns the bit pattern.
 std::uint32_t round_to(const Format& f, const Exact& v);
 
+// round_to() that also reports how far v lies from the nearest rounding boundary (a midpoint
+// between neighbours, or the overflow threshold): a caller that knows v only to within +-e may
+// trust the result when *boundary_distance > e. Non-finite and zero v report +inf.
+std::uint32_t round_to(const Format& f, const Exact& v, Exact* boundary_distance);
+
 // Unit in the last place of v in format f (see the header comment). NaN for non-finite v.
 Exact ulp(const Format& f, const Exact& v);
 

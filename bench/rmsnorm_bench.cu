@@ -1,0 +1,371 @@
+// GPU benchmarks of the norm kernels, beside the copy ceiling measured in the same run.
+//
+//  - BM_Copy: device-to-device cudaMemcpyAsync of 1 GiB; GB/s counts bytes read + written.
+//    Its best result is the ceiling every other row's "pct_copy" refers to.
+//  - BM_Bandwidth (many tokens, >= 64 MB moved): L2 flushed (a 256 MiB memset) before every
+//    timed launch, CUDA events around the launch alone.
+//  - BM_Decode (1..256 tokens): a CUDA graph of kGraphReps back-to-back launches (PDL edges on
+//    sm_90), replayed; time per call = replay time / kGraphReps; warm L2, as a serving engine
+//    sees it.
+// Bytes: every input element read once and every output element written once (the weight
+// once): rmsnorm 2 N H + H elements, fused_add_rmsnorm 4 N H + H.
+// Every configuration is checked against the host twin (bit for bit, first and last row)
+// before it is timed; a mismatch or a rejected call ends that row with SkipWithError.
+#include <benchmark/benchmark.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kc/kernels/rmsnorm.h"
+#include "scalar.h"
+
+namespace {
+
+using kc::DType;
+
+constexpr std::size_t kTensorBytes = std::size_t{512} << 20;  // per tensor
+constexpr std::size_t kFlushBytes = std::size_t{256} << 20;   // > 5x the 50 MB L2
+constexpr int kGraphReps = 20;
+
+const char* const kProfiles[] = {"rmsnorm.fp32",           "rmsnorm.hf",
+                                 "rmsnorm.gemma",          "fused_add_rmsnorm.fp32_sum",
+                                 "fused_add_rmsnorm.hf",   "fused_add_rmsnorm.fp32_sum_hf_cast",
+                                 "fused_add_rmsnorm.gemma"};
+
+struct Modes {
+  bool fused;
+  kc::ResidualSum sum;
+  kc::OutputRounding rounding;
+  kc::WeightOffset offset;
+};
+Modes modes_of(int profile) {
+  using R = kc::ResidualSum;
+  using O = kc::OutputRounding;
+  using W = kc::WeightOffset;
+  switch (profile) {
+    case 0:
+      return {false, R::kFp32, O::kSingle, W::kZero};
+    case 1:
+      return {false, R::kFp32, O::kCastBeforeWeight, W::kZero};
+    case 2:
+      return {false, R::kFp32, O::kSingle, W::kOne};
+    case 3:
+      return {true, R::kFp32, O::kSingle, W::kZero};
+    case 4:
+      return {true, R::kRounded, O::kCastBeforeWeight, W::kZero};
+    case 5:
+      return {true, R::kFp32, O::kCastBeforeWeight, W::kZero};
+    default:
+      return {true, R::kRounded, O::kSingle, W::kOne};
+  }
+}
+
+// Device tensors shared by every benchmark, filled once per dtype with normal data.
+struct Device {
+  void* x = nullptr;
+  void* r = nullptr;
+  void* y = nullptr;
+  void* ro = nullptr;
+  void* w = nullptr;
+  void* flush = nullptr;
+  DType filled = DType::kFp32;
+  bool ready = false;
+  std::vector<std::uint8_t> hx, hr, hw;  // host copies of the inputs (first 2 rows + weight)
+  double copy_gbps = 0;
+};
+Device& dev() {
+  static Device d;
+  return d;
+}
+
+std::uint32_t quantize(DType d, float v) {
+  return d == DType::kFp32   ? kc::detail::float_bits(v)
+         : d == DType::kFp16 ? kc::detail::float_to_fp16(v)
+                             : kc::detail::float_to_bf16(v);
+}
+
+bool check(cudaError_t e, benchmark::State& st, const char* what) {
+  if (e == cudaSuccess) return true;
+  st.SkipWithError((std::string(what) + ": " + cudaGetErrorString(e)).c_str());
+  return false;
+}
+
+// Fills x, r (whole capacity) and w with normal data of dtype d; keeps host copies.
+bool prepare(DType d, benchmark::State& st) {
+  Device& g = dev();
+  if (!g.ready) {
+    for (void** p : {&g.x, &g.r, &g.y, &g.ro}) {
+      if (!check(cudaMalloc(p, kTensorBytes), st, "cudaMalloc")) return false;
+    }
+    if (!check(cudaMalloc(&g.w, 65536 * 4), st, "cudaMalloc")) return false;
+    if (!check(cudaMalloc(&g.flush, kFlushBytes), st, "cudaMalloc")) return false;
+    g.ready = true;
+    g.filled = static_cast<DType>(255);
+  }
+  if (g.filled == d) return true;
+  const std::size_t es = kc::dtype_size(d);
+  const std::size_t n = kTensorBytes / es;
+  std::vector<std::uint8_t> hx(kTensorBytes), hr(kTensorBytes), hw(65536 * es);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0, 1);
+  auto put = [&](std::vector<std::uint8_t>& v, std::size_t i, std::uint32_t bits) {
+    std::memcpy(v.data() + i * es, &bits, es);
+  };
+  // One 64K-element random block, repeated (fast to generate, not constant).
+  std::vector<std::uint32_t> blk(65536), blk2(65536);
+  for (std::size_t i = 0; i < blk.size(); ++i) {
+    blk[i] = quantize(d, normal(rng));
+    blk2[i] = quantize(d, normal(rng) * 0.5f);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    put(hx, i, blk[(i * 7919) % blk.size()]);
+    put(hr, i, blk2[(i * 104729) % blk2.size()]);
+  }
+  for (std::size_t i = 0; i < 65536; ++i) put(hw, i, quantize(d, 1 + normal(rng) * 0.1f));
+  if (!check(cudaMemcpy(g.x, hx.data(), kTensorBytes, cudaMemcpyHostToDevice), st, "upload") ||
+      !check(cudaMemcpy(g.r, hr.data(), kTensorBytes, cudaMemcpyHostToDevice), st, "upload") ||
+      !check(cudaMemcpy(g.w, hw.data(), hw.size(), cudaMemcpyHostToDevice), st, "upload")) {
+    return false;
+  }
+  g.hx = std::move(hx);
+  g.hr = std::move(hr);
+  g.hw = std::move(hw);
+  g.filled = d;
+  return true;
+}
+
+struct Call {
+  Modes m;
+  kc::RmsNormArgs norm;
+  kc::FusedAddRmsNormArgs fused;
+  kc::Status launch(cudaStream_t s) const {
+    return m.fused ? kc::fused_add_rmsnorm(fused, s) : kc::rmsnorm(norm, s);
+  }
+};
+
+// Out of place (x -> y, r -> ro) so every timed call sees the same inputs.
+Call make_call(int profile, DType d, std::int64_t tokens, std::int64_t hidden, void* x, void* r,
+               void* w, void* y, void* ro) {
+  Call c;
+  c.m = modes_of(profile);
+  c.norm.num_tokens = c.fused.num_tokens = tokens;
+  c.norm.hidden = c.fused.hidden = hidden;
+  c.norm.input = c.fused.input = kc::ConstRows{x, d, hidden};
+  c.fused.residual = kc::ConstRows{r, d, hidden};
+  c.norm.weight = c.fused.weight = kc::ConstVector{w, d};
+  c.norm.output = c.fused.output = kc::Rows{y, d, hidden};
+  c.fused.residual_out = kc::Rows{ro, d, hidden};
+  c.norm.output_rounding = c.fused.output_rounding = c.m.rounding;
+  c.norm.weight_offset = c.fused.weight_offset = c.m.offset;
+  c.fused.residual_sum = c.m.sum;
+  return c;
+}
+
+// Runs the call once and compares rows 0 and tokens-1 of every output with the twin.
+bool validate(const Call& gpu, DType d, std::int64_t tokens, std::int64_t hidden,
+              benchmark::State& st) {
+  const kc::Status s = gpu.launch(nullptr);
+  if (!s.is_ok()) {
+    st.SkipWithError(s.to_string().c_str());
+    return false;
+  }
+  if (!check(cudaDeviceSynchronize(), st, "kernel")) return false;
+  const std::size_t es = kc::dtype_size(d);
+  const std::size_t row = static_cast<std::size_t>(hidden) * es;
+  Device& g = dev();
+  for (std::int64_t r : {std::int64_t{0}, tokens - 1}) {
+    std::vector<std::uint8_t> x(g.hx.begin() + r * row, g.hx.begin() + (r + 1) * row);
+    std::vector<std::uint8_t> res(g.hr.begin() + r * row, g.hr.begin() + (r + 1) * row);
+    std::vector<std::uint8_t> y(row), ro(row), gy(row), gro(row);
+    Call twin = make_call(0, d, 1, hidden, x.data(), res.data(), g.hw.data(), y.data(), ro.data());
+    twin.m = gpu.m;
+    twin.norm.output_rounding = twin.fused.output_rounding = gpu.m.rounding;
+    twin.norm.weight_offset = twin.fused.weight_offset = gpu.m.offset;
+    twin.fused.residual_sum = gpu.m.sum;
+    const kc::Status ts =
+        twin.m.fused ? kc::fused_add_rmsnorm_twin(twin.fused) : kc::rmsnorm_twin(twin.norm);
+    if (!ts.is_ok()) {
+      st.SkipWithError(("twin: " + ts.to_string()).c_str());
+      return false;
+    }
+    if (!check(
+            cudaMemcpy(gy.data(), static_cast<char*>(g.y) + r * row, row, cudaMemcpyDeviceToHost),
+            st, "download")) {
+      return false;
+    }
+    bool same = gy == y;
+    if (gpu.m.fused) {
+      if (!check(cudaMemcpy(gro.data(), static_cast<char*>(g.ro) + r * row, row,
+                            cudaMemcpyDeviceToHost),
+                 st, "download")) {
+        return false;
+      }
+      same = same && gro == ro;
+    }
+    if (!same) {
+      st.SkipWithError("GPU result differs from the twin: not timed");
+      return false;
+    }
+  }
+  return true;
+}
+
+void set_counters(benchmark::State& st, double bytes, double seconds_per_call) {
+  const double gbps = bytes / seconds_per_call / 1e9;
+  st.counters["GBps"] = gbps;
+  st.counters["us_per_call"] = seconds_per_call * 1e6;
+  st.counters["pct_copy"] = dev().copy_gbps > 0 ? 100.0 * gbps / dev().copy_gbps : 0.0;
+  st.counters["bytes"] = bytes;
+}
+
+std::string label(int profile, DType d, std::int64_t tokens, std::int64_t hidden) {
+  return std::string(kProfiles[profile]) + " " + kc::dtype_name(d) + " " + std::to_string(tokens) +
+         "x" + std::to_string(hidden);
+}
+
+void BM_Copy(benchmark::State& st) {
+  if (!prepare(DType::kFp32, st)) return;
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  double best = 0;
+  for (auto _ : st) {
+    cudaEventRecord(a);
+    cudaMemcpyAsync(dev().y, dev().x, kTensorBytes, cudaMemcpyDeviceToDevice);
+    cudaEventRecord(b);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    st.SetIterationTime(ms / 1e3);
+    best = std::max(best, 2.0 * kTensorBytes / (ms / 1e3) / 1e9);
+  }
+  dev().copy_gbps = std::max(dev().copy_gbps, best);
+  st.counters["GBps"] = best;
+  st.counters["bytes"] = 2.0 * kTensorBytes;
+  st.SetLabel("device-to-device copy, 512 MiB");
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+}
+
+void BM_Bandwidth(benchmark::State& st) {
+  const int profile = static_cast<int>(st.range(0));
+  const DType d = static_cast<DType>(st.range(1));
+  const std::int64_t hidden = st.range(2);
+  const std::size_t es = kc::dtype_size(d);
+  const Modes m = modes_of(profile);
+  // Enough tokens to move >= 256 MB, within the tensor capacity.
+  const std::int64_t tokens = std::min<std::int64_t>(
+      static_cast<std::int64_t>((std::size_t{256} << 20) / ((m.fused ? 4 : 2) * hidden * es)),
+      static_cast<std::int64_t>(kTensorBytes / (hidden * es)));
+  if (!prepare(d, st)) return;
+  Device& g = dev();
+  const Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
+  if (!validate(call, d, tokens, hidden, st)) return;
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  double total = 0;
+  for (auto _ : st) {
+    cudaMemsetAsync(g.flush, static_cast<int>(st.iterations() & 0xff), kFlushBytes);
+    cudaEventRecord(a);
+    (void)call.launch(nullptr);
+    cudaEventRecord(b);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    st.SetIterationTime(ms / 1e3);
+    total += ms / 1e3;
+  }
+  const double bytes = static_cast<double>(((m.fused ? 4 : 2) * tokens + 1) * hidden * es);
+  set_counters(st, bytes, total / static_cast<double>(st.iterations()));
+  st.SetLabel(label(profile, d, tokens, hidden));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+}
+
+void BM_Decode(benchmark::State& st) {
+  const int profile = static_cast<int>(st.range(0));
+  const DType d = static_cast<DType>(st.range(1));
+  const std::int64_t tokens = st.range(2);
+  const std::int64_t hidden = st.range(3);
+  const std::size_t es = kc::dtype_size(d);
+  if (!prepare(d, st)) return;
+  Device& g = dev();
+  const Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
+  if (!validate(call, d, tokens, hidden, st)) return;
+  cudaStream_t s;
+  cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
+  cudaGraph_t graph;
+  cudaGraphExec_t exec;
+  cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
+  for (int i = 0; i < kGraphReps; ++i) (void)call.launch(s);
+  if (!check(cudaStreamEndCapture(s, &graph), st, "capture") ||
+      !check(cudaGraphInstantiate(&exec, graph, 0), st, "instantiate")) {
+    return;
+  }
+  for (int i = 0; i < 3; ++i) cudaGraphLaunch(exec, s);
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  double total = 0;
+  for (auto _ : st) {
+    cudaEventRecord(a, s);
+    cudaGraphLaunch(exec, s);
+    cudaEventRecord(b, s);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    st.SetIterationTime(ms / 1e3 / kGraphReps);
+    total += ms / 1e3 / kGraphReps;
+  }
+  const Modes m = modes_of(profile);
+  const double bytes = static_cast<double>(((m.fused ? 4 : 2) * tokens + 1) * hidden * es);
+  set_counters(st, bytes, total / static_cast<double>(st.iterations()));
+  st.SetLabel(label(profile, d, tokens, hidden) + " graph");
+  cudaGraphExecDestroy(exec);
+  cudaGraphDestroy(graph);
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  cudaStreamDestroy(s);
+}
+
+void bandwidth_args(benchmark::internal::Benchmark* b) {
+  for (int p = 0; p < 7; ++p) {
+    for (int d : {2, 1, 0}) {  // bf16, fp16, fp32
+      for (int h : {1024, 2048, 4096, 8192, 16384}) b->Args({p, d, h});
+    }
+  }
+}
+void decode_args(benchmark::internal::Benchmark* b) {
+  for (int p = 0; p < 7; ++p) {
+    for (int d : {2, 1, 0}) {
+      for (int t : {1, 16, 64, 128, 256}) {
+        for (int h : {1024, 2048, 4096, 8192, 16384}) b->Args({p, d, t, h});
+      }
+    }
+  }
+}
+
+BENCHMARK(BM_Copy)->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(0.2);
+BENCHMARK(BM_Bandwidth)->Apply(bandwidth_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Decode)->Apply(decode_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
+    std::printf("no CUDA device: GPU benchmarks not run\n");
+    return 77;
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,165 @@
+// Launchers of the norm family: check, pick the kernel and the launch shape, launch.
+//
+// Launch shape (never a row's arithmetic, which rmsnorm_row.h fixes from dtype and hidden):
+//  - blockDim.x = layout.lanes. Bandwidth path (many rows): blockDim.y = max(1, 256 / lanes)
+//    rows per block and a grid capped at what the GPU holds at once (2048 threads per SM), the
+//    blocks walking the rows grid-stride. Decode path (fewer row groups than SMs): fewer rows
+//    per block, down to one, so the rows spread over as many SMs as possible. blockDim.x *
+//    blockDim.y stays a multiple of 32 (whole warps for the shuffles).
+//  - PDL on sm_90+ unless Pdl::kOff.
+#include <cuda_runtime.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "rmsnorm.cuh"
+#include "rmsnorm_job.h"
+
+namespace kc {
+namespace detail {
+namespace {
+
+struct DeviceInfo {
+  int sms = 0;
+  int major = 0;
+};
+
+// Per-device properties, read once.
+Status device_info(const char* op, DeviceInfo* out) {
+  constexpr int kMaxDevices = 64;
+  static std::atomic<int> sms[kMaxDevices];
+  static std::atomic<int> major[kMaxDevices];
+  int dev = 0;
+  cudaError_t e = cudaGetDevice(&dev);
+  if (e == cudaSuccess && (dev < 0 || dev >= kMaxDevices)) e = cudaErrorInvalidDevice;
+  if (e == cudaSuccess && sms[dev].load() == 0) {
+    int s = 0;
+    int m = 0;
+    e = cudaDeviceGetAttribute(&s, cudaDevAttrMultiProcessorCount, dev);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&m, cudaDevAttrComputeCapabilityMajor, dev);
+    if (e == cudaSuccess) {
+      major[dev].store(m);
+      sms[dev].store(s);
+    }
+  }
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    return Status(StatusCode::kCudaError,
+                  std::string(op) + ": cannot query the current device: " + cudaGetErrorString(e));
+  }
+  out->sms = sms[dev].load();
+  out->major = major[dev].load();
+  return Status::ok();
+}
+
+bool aligned16(const void* p, std::int64_t stride, std::size_t elem) {
+  return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 &&
+         (static_cast<std::uint64_t>(stride) * elem) % 16 == 0;
+}
+
+template <DType D, NormKind K>
+Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
+  const std::size_t elem = dtype_size(D);
+  NormParams p{};
+  p.x = j.x;
+  p.x_stride = j.x_stride;
+  p.res = j.res;
+  p.res_stride = j.res_stride;
+  p.w = j.w;
+  p.y = j.y;
+  p.y_stride = j.y_stride;
+  p.res_out = j.res_out;
+  p.res_out_stride = j.res_out_stride;
+  p.rows = j.rows;
+  p.layout = row_layout(Storage<D>::kVec, j.hidden);
+  p.math = row_math(j);
+  p.aligned = aligned16(j.x, j.x_stride, elem) && aligned16(j.y, j.y_stride, elem) &&
+              aligned16(j.w, 0, elem);
+  if (K != NormKind::kRmsNorm) {
+    p.aligned = p.aligned && aligned16(j.res, j.res_stride, elem) &&
+                aligned16(j.res_out, j.res_out_stride, elem);
+  }
+
+  const int lanes = p.layout.lanes;
+  const int min_rows = lanes >= 32 ? 1 : 32 / lanes;   // whole warps
+  const int bw_rows = lanes >= 256 ? 1 : 256 / lanes;  // 256-thread blocks when rows are short
+  int rows_per_block = bw_rows;
+  const std::int64_t bw_blocks = (j.rows + bw_rows - 1) / bw_rows;
+  if (bw_blocks < dev.sms) {
+    // Decode: as many blocks as rows allow, up to one per SM.
+    const std::int64_t want = (j.rows + dev.sms - 1) / dev.sms;
+    rows_per_block = static_cast<int>(want < min_rows ? min_rows : want);
+  }
+  const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
+  const std::int64_t resident =
+      static_cast<std::int64_t>(dev.sms) * (2048 / (lanes * rows_per_block));
+  const std::int64_t blocks = blocks_needed < resident ? blocks_needed : resident;
+
+  cudaLaunchConfig_t cfg{};
+  cfg.gridDim = dim3(static_cast<unsigned>(blocks));
+  cfg.blockDim = dim3(static_cast<unsigned>(lanes), static_cast<unsigned>(rows_per_block));
+  cfg.dynamicSmemBytes = 0;
+  cfg.stream = stream;
+  cudaLaunchAttribute attr[1];
+  if (j.pdl == Pdl::kAuto && dev.major >= 9) {
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = attr;
+    cfg.numAttrs = 1;
+  }
+  const cudaError_t e = p.layout.streamed
+                            ? cudaLaunchKernelEx(&cfg, norm_rows_kernel<D, K, true>, p)
+                            : cudaLaunchKernelEx(&cfg, norm_rows_kernel<D, K, false>, p);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();  // launch-configuration errors are not sticky: clear them
+    return Status(StatusCode::kCudaError,
+                  std::string(j.op) + ": kernel launch failed: " + cudaGetErrorString(e));
+  }
+  return Status::ok();
+}
+
+template <DType D>
+Status launch_kind(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
+  switch (j.kind) {
+    case NormKind::kRmsNorm:
+      return launch_typed<D, NormKind::kRmsNorm>(j, stream, dev);
+    case NormKind::kFusedFp32Sum:
+      return launch_typed<D, NormKind::kFusedFp32Sum>(j, stream, dev);
+    case NormKind::kFusedRoundedSum:
+      return launch_typed<D, NormKind::kFusedRoundedSum>(j, stream, dev);
+  }
+  return Status(StatusCode::kInvalidArgument, std::string(j.op) + ": unknown kind");
+}
+
+Status launch(const NormJob& j, cudaStream_t stream) {
+  if (j.rows == 0) return Status::ok();  // an empty batch is a successful no-op: no launch
+  DeviceInfo dev;
+  KC_RETURN_IF_ERROR(device_info(j.op, &dev));
+  switch (j.dtype) {
+    case DType::kFp32:
+      return launch_kind<DType::kFp32>(j, stream, dev);
+    case DType::kFp16:
+      return launch_kind<DType::kFp16>(j, stream, dev);
+    case DType::kBf16:
+      return launch_kind<DType::kBf16>(j, stream, dev);
+  }
+  return Status(StatusCode::kInvalidArgument, std::string(j.op) + ": unknown dtype");
+}
+
+}  // namespace
+}  // namespace detail
+
+Status rmsnorm(const RmsNormArgs& args, cudaStream_t stream) {
+  const detail::NormJob j = detail::job_of(args);
+  KC_RETURN_IF_ERROR(detail::check_job(args, j));
+  return detail::launch(j, stream);
+}
+
+Status fused_add_rmsnorm(const FusedAddRmsNormArgs& args, cudaStream_t stream) {
+  const detail::NormJob j = detail::job_of(args);
+  KC_RETURN_IF_ERROR(detail::check_job(args, j));
+  return detail::launch(j, stream);
+}
+
+}  // namespace kc

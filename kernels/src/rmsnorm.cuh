@@ -1,0 +1,213 @@
+// CUDA kernels of the norm family (rmsnorm and fused_add_rmsnorm, every profile of rmsnorm.h).
+//
+// One kernel template per (dtype, NormKind, register/streamed). A block holds blockDim.y rows of
+// blockDim.x = layout.lanes lanes each (blockDim.x * blockDim.y is a multiple of 32) and walks
+// the rows grid-stride, so the launcher may pick any grid. All arithmetic comes from
+// rmsnorm_row.h and is the twin's; only the data movement is GPU-specific:
+//  - 16-byte vector loads/stores when every tensor's rows start 16-byte aligned (p.aligned),
+//    scalar accesses otherwise and for a partial last vector: same values, same order.
+//  - Register path: a lane keeps its <= 4 vectors of z in registers between the reduction and
+//    the output pass, so each input byte is read once. Streamed path (hidden too large for
+//    that): the output pass re-reads x (and r) and recomputes z bit for bit.
+//  - Reduction: xor-butterfly over lanes within a warp (width min(lanes, 32)), then per-warp
+//    totals through shared memory and a butterfly over warps: the pairwise tree of the twin.
+//  - PDL (sm_90+): wait for the previous grid before the first global access; let the next grid
+//    launch once this block has stored its last row.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "rmsnorm_row.h"
+#include "vec.cuh"
+
+namespace kc::detail {
+
+struct NormParams {
+  const void* x;
+  std::int64_t x_stride;
+  const void* res;
+  std::int64_t res_stride;
+  const void* w;
+  void* y;
+  std::int64_t y_stride;
+  void* res_out;
+  std::int64_t res_out_stride;
+  std::int64_t rows;
+  RowLayout layout;
+  RowMath math;
+  bool aligned;  // every row of every tensor starts on a 16-byte boundary
+};
+
+__device__ __forceinline__ void pdl_wait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void pdl_launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+// Sum of the lane partial sums of one row (the pairwise tree of rmsnorm_row.h). Every thread
+// of the block must call it the same number of times (it may synchronise the block).
+__device__ __forceinline__ float row_sum(float acc, int lanes, float (&warp_total)[2][32],
+                                         int buf) {
+  const int width = lanes < 32 ? lanes : 32;
+  for (int m = 1; m < width; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m, width));
+  if (lanes <= 32) return acc;
+  const int nw = lanes / 32;
+  const int lane = threadIdx.x;
+  const int warp_in_block = (threadIdx.y * lanes + lane) / 32;
+  if ((lane & 31) == 0) warp_total[buf][warp_in_block] = acc;
+  __syncthreads();
+  float t = (lane & 31) < nw ? warp_total[buf][threadIdx.y * nw + (lane & 31)] : 0.0f;
+  for (int m = 1; m < nw; m <<= 1) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m, nw));
+  return __shfl_sync(0xffffffffu, t, 0);
+}
+
+template <DType D, NormKind K, bool kStreamed>
+__global__ void __launch_bounds__(1024) norm_rows_kernel(const NormParams p) {
+  using S = Storage<D>;
+  using T = typename S::Type;
+  using Vec = Vec16<T>;
+  constexpr int V = Vec::kSize;
+  constexpr bool kFused = K != NormKind::kRmsNorm;
+  __shared__ float warp_total[2][32];  // double-buffered: one barrier per row group
+
+  const int lanes = p.layout.lanes;
+  const int lane = threadIdx.x;
+  const int vectors = p.layout.vectors;
+  const int hidden = p.math.hidden;
+  const bool aligned = p.aligned;
+  const T* w = static_cast<const T*>(p.w);
+
+  pdl_wait();
+  int buf = 0;
+  const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * blockDim.y;
+  for (std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * blockDim.y; base < p.rows;
+       base += step, buf ^= 1) {
+    const std::int64_t row = base + threadIdx.y;
+    const bool active = row < p.rows;
+    const std::int64_t r0 = active ? row : 0;
+    const T* x = static_cast<const T*>(p.x) + r0 * p.x_stride;
+    const T* res = kFused ? static_cast<const T*>(p.res) + r0 * p.res_stride : nullptr;
+    T* y = static_cast<T*>(p.y) + r0 * p.y_stride;
+    T* res_out = kFused ? static_cast<T*>(p.res_out) + r0 * p.res_out_stride : nullptr;
+
+    // z of vector v from its loaded x (and r); fused kinds also form the stored residual ro.
+    auto normalised = [&](int v, const Vec& xv, const Vec& rv, float(&z)[V], Vec& ro) {
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        T stored{};
+        z[e] = norm_input<D, K>(S::load(xv.get(e)), kFused ? S::load(rv.get(e)) : 0.0f, &stored);
+        if constexpr (kFused) ro.set(e, stored);
+      }
+      (void)v;
+    };
+    auto accumulate = [&](int v, const float(&z)[V], float acc) {
+#pragma unroll
+      for (int e = 0; e < V; ++e) {
+        if (v * V + e < hidden) acc = ffma(z[e], z[e], acc);
+      }
+      return acc;
+    };
+    auto write_output = [&](int v, const float(&z)[V], float r) {
+      Vec wv;
+      Vec yv;
+      wv.load(w, v, hidden, aligned);
+#pragma unroll
+      for (int e = 0; e < V; ++e) yv.set(e, norm_output<D>(z[e], r, S::load(wv.get(e)), p.math));
+      yv.store(y, v, hidden, aligned);
+    };
+
+    float acc = 0.0f;
+    if constexpr (!kStreamed) {
+      // A lane keeps its vectors in their narrowest exact form and rebuilds z from it in the
+      // output pass (bitwise the same): x for rmsnorm, rn(s) for the rounded sum, x and r for
+      // the fp32 sum of 16-bit rows (s is recomputed), z itself for fp32 rows.
+      constexpr bool kKeepZ = D == DType::kFp32 && K == NormKind::kFusedFp32Sum;
+      constexpr bool kKeepR = !kKeepZ && K == NormKind::kFusedFp32Sum;
+      Vec held[kRegisterVectors];
+      Vec held_r[kKeepR ? kRegisterVectors : 1];
+      float held_z[kKeepZ ? kRegisterVectors : 1][V];
+#pragma unroll
+      for (int k = 0; k < kRegisterVectors; ++k) {
+        const int v = lane + k * lanes;
+        if (active && v < vectors) {
+          Vec xv;
+          Vec rv;
+          Vec ro;
+          float z[V];
+          xv.load(x, v, hidden, aligned);
+          if constexpr (kFused) rv.load(res, v, hidden, aligned);
+          normalised(v, xv, rv, z, ro);
+          if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
+          acc = accumulate(v, z, acc);
+          if constexpr (kKeepZ) {
+#pragma unroll
+            for (int e = 0; e < V; ++e) held_z[k][e] = z[e];
+          } else if constexpr (K == NormKind::kFusedRoundedSum) {
+            held[k] = ro;
+          } else {
+            held[k] = xv;
+            if constexpr (kKeepR) held_r[k] = rv;
+          }
+        }
+      }
+      const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
+#pragma unroll
+      for (int k = 0; k < kRegisterVectors; ++k) {
+        const int v = lane + k * lanes;
+        if (active && v < vectors) {
+          float z[V];
+#pragma unroll
+          for (int e = 0; e < V; ++e) {
+            if constexpr (kKeepZ) {
+              z[e] = held_z[k][e];
+            } else if constexpr (kKeepR) {
+              z[e] = fadd(S::load(held[k].get(e)), S::load(held_r[k].get(e)));  // s again
+            } else {
+              z[e] = S::load(held[k].get(e));  // x, or rn(s) read back
+            }
+          }
+          write_output(v, z, r);
+        }
+      }
+    } else {
+      if (active) {
+        for (int v = lane; v < vectors; v += lanes) {
+          Vec xv;
+          Vec rv;
+          Vec ro;
+          float z[V];
+          xv.load(x, v, hidden, aligned);
+          if constexpr (kFused) rv.load(res, v, hidden, aligned);
+          normalised(v, xv, rv, z, ro);
+          acc = accumulate(v, z, acc);
+        }
+      }
+      const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
+      if (active) {
+        // Second pass: re-read x (and r), rebuild z bit for bit, write both outputs. Nothing
+        // was written in the first pass, so this is also right in place.
+        for (int v = lane; v < vectors; v += lanes) {
+          Vec xv;
+          Vec rv;
+          Vec ro;
+          float z[V];
+          xv.load(x, v, hidden, aligned);
+          if constexpr (kFused) rv.load(res, v, hidden, aligned);
+          normalised(v, xv, rv, z, ro);
+          if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
+          write_output(v, z, r);
+        }
+      }
+    }
+  }
+  pdl_launch_dependents();
+}
+
+}  // namespace kc::detail

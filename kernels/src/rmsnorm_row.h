@@ -1,0 +1,94 @@
+// Per-row arithmetic of the norm family, shared bit for bit by the CUDA kernels (rmsnorm.cuh)
+// and the host twins (rmsnorm_twin.cpp). Everything a row's result depends on is here:
+//
+//  1. Layout (row_layout): the row is cut into 16-byte vectors of `vec` elements; lane t of
+//     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(ceil(vectors / 4)) clamped to
+//     [1, 1024], so a lane owns at most 4 vectors unless hidden is very large (then the row is
+//     streamed twice instead of held). It depends on (dtype, hidden) only.
+//  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
+//     rn(s_i) read back as fp32 (ResidualSum::kRounded).
+//  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
+//     (vector by vector, element by element); then a pairwise tree over lanes 0..lanes-1 in
+//     natural order: ((l0 + l1) + (l2 + l3)) + ... . On the GPU this is the xor-butterfly over
+//     shuffles (bitwise the same: IEEE addition is commutative), then over warps.
+//  4. r = 1 / sqrt(sum / hidden + eps), each step correctly rounded.
+//  5. Output: kSingle: y = rn((z * r) * w'), w' = w or (1 + w); kCastBeforeWeight:
+//     y = rn(w * rn(z * r)). fp32 order as written, one rounding per operation.
+#pragma once
+
+#include <cstdint>
+
+#include "kc/kernels/rmsnorm.h"
+#include "scalar.h"
+
+namespace kc::detail {
+
+inline constexpr int kMaxLanes = 1024;
+inline constexpr int kRegisterVectors = 4;  // vectors a lane holds in registers
+
+KC_HD int next_pow2(int v) {
+  int p = 1;
+  while (p < v) p <<= 1;
+  return p;
+}
+
+KC_HD RowLayout row_layout(int vec, std::int64_t hidden) {
+  RowLayout l;
+  l.vec = vec;
+  l.vectors = static_cast<int>((hidden + vec - 1) / vec);
+  int lanes = next_pow2((l.vectors + kRegisterVectors - 1) / kRegisterVectors);
+  if (lanes > kMaxLanes) lanes = kMaxLanes;
+  if (lanes < 1) lanes = 1;
+  l.lanes = lanes;
+  l.per_lane = (l.vectors + lanes - 1) / lanes;
+  l.streamed = l.per_lane > kRegisterVectors;
+  return l;
+}
+
+// How a row is normalised: which ops run and in what rounding.
+enum class NormKind : std::uint8_t { kRmsNorm, kFusedFp32Sum, kFusedRoundedSum };
+
+struct RowMath {
+  int hidden;
+  float eps;
+  bool cast_before_weight;
+  bool weight_offset_one;
+};
+
+// r = 1 / sqrt(sum / hidden + eps).
+KC_HD float inv_rms(float sum_sq, const RowMath& m) {
+  const float mean = fdiv(sum_sq, static_cast<float>(m.hidden));
+  return fdiv(1.0f, fsqrt(fadd(mean, m.eps)));
+}
+
+// The normalised input of one element (fused kinds also produce the stored residual).
+template <DType D, NormKind K>
+KC_HD float norm_input(float x, float res, typename Storage<D>::Type* res_out) {
+  if constexpr (K == NormKind::kRmsNorm) {
+    (void)res;
+    (void)res_out;
+    return x;
+  } else {
+    const float s = fadd(x, res);
+    *res_out = Storage<D>::store(s);
+    if constexpr (K == NormKind::kFusedFp32Sum) {
+      return s;
+    } else {
+      return Storage<D>::load(*res_out);
+    }
+  }
+}
+
+// The stored output of one element from its normalised input z, r and its weight w.
+template <DType D>
+KC_HD typename Storage<D>::Type norm_output(float z, float r, float w, const RowMath& m) {
+  const float zr = fmul(z, r);
+  if (m.cast_before_weight) {
+    const float zr_stored = Storage<D>::load(Storage<D>::store(zr));
+    return Storage<D>::store(fmul(w, zr_stored));
+  }
+  const float wf = m.weight_offset_one ? fadd(1.0f, w) : w;
+  return Storage<D>::store(fmul(zr, wf));
+}
+
+}  // namespace kc::detail
