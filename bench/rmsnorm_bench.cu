@@ -1,8 +1,9 @@
 // GPU benchmarks of the norm kernels, beside the copy ceiling measured in the same run.
 //
-//  - BM_Copy: device-to-device cudaMemcpyAsync of 1 GiB; GB/s counts bytes read + written.
+//  - BM_Copy: device-to-device cudaMemcpyAsync of 512 MiB (1 GiB moved); GB/s counts bytes read
+//    + written.
 //    Its best result is the ceiling every other row's "pct_copy" refers to.
-//  - BM_Bandwidth (many tokens, >= 64 MB moved): L2 flushed (a 256 MiB memset) before every
+//  - BM_Bandwidth (many tokens, 1 GiB moved): L2 flushed (a 256 MiB memset) before every
 //    timed launch, CUDA events around the launch alone.
 //  - BM_Decode (1..256 tokens): a CUDA graph of kGraphReps back-to-back launches (PDL edges on
 //    sm_90), replayed; time per call = replay time / kGraphReps; warm L2, as a serving engine
@@ -258,9 +259,9 @@ void BM_Bandwidth(benchmark::State& st) {
   const std::int64_t hidden = st.range(2);
   const std::size_t es = kc::dtype_size(d);
   const Modes m = modes_of(profile);
-  // Enough tokens to move >= 256 MB, within the tensor capacity.
+  // 1 GiB moved per call (as the copy), within the tensor capacity.
   const std::int64_t tokens = std::min<std::int64_t>(
-      static_cast<std::int64_t>((std::size_t{256} << 20) / ((m.fused ? 4 : 2) * hidden * es)),
+      static_cast<std::int64_t>((std::size_t{1} << 30) / ((m.fused ? 4 : 2) * hidden * es)),
       static_cast<std::int64_t>(kTensorBytes / (hidden * es)));
   if (!prepare(d, st)) return;
   Device& g = dev();

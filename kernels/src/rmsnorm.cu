@@ -2,16 +2,20 @@
 //
 // Launch shape (never a row's arithmetic, which rmsnorm_row.h fixes from dtype and hidden):
 //  - blockDim.x = layout.lanes. Bandwidth path (many rows): blockDim.y = max(1, 256 / lanes)
-//    rows per block and a grid capped at what the GPU holds at once (2048 threads per SM), the
-//    blocks walking the rows grid-stride. Decode path (fewer row groups than SMs): fewer rows
-//    per block, down to one, so the rows spread over as many SMs as possible. blockDim.x *
-//    blockDim.y stays a multiple of 32 (whole warps for the shuffles).
+//    rows per block and a grid of exactly one wave (SMs x resident blocks per SM, from the
+//    occupancy calculator), the blocks walking the rows grid-stride in equal shares. Decode path
+//    (fewer row groups than SMs): fewer rows per block, down to one, so the rows spread over as
+//    many SMs as possible. blockDim.x * blockDim.y stays a multiple of 32 (whole warps for the
+//    shuffles).
 //  - PDL on sm_90+ unless Pdl::kOff.
 #include <cuda_runtime.h>
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "rmsnorm.cuh"
 #include "rmsnorm_job.h"
@@ -53,6 +57,28 @@ Status device_info(const char* op, DeviceInfo* out) {
   return Status::ok();
 }
 
+// Resident blocks per SM of a kernel at a block size, computed once per (kernel, size, device).
+int blocks_per_sm(const void* kernel, int threads) {
+  static std::mutex mu;
+  static std::vector<std::tuple<const void*, int, int, int>> cache;
+  int dev = 0;
+  (void)cudaGetDevice(&dev);
+  std::lock_guard<std::mutex> lock(mu);
+  for (const auto& c : cache) {
+    if (std::get<0>(c) == kernel && std::get<1>(c) == threads && std::get<2>(c) == dev) {
+      return std::get<3>(c);
+    }
+  }
+  int n = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, 0) != cudaSuccess) {
+    (void)cudaGetLastError();
+    n = 1;
+  }
+  n = n < 1 ? 1 : n;
+  cache.emplace_back(kernel, threads, dev, n);
+  return n;
+}
+
 bool aligned16(const void* p, std::int64_t stride, std::size_t elem) {
   return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 &&
          (static_cast<std::uint64_t>(stride) * elem) % 16 == 0;
@@ -86,14 +112,24 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   const int bw_rows = lanes >= 256 ? 1 : 256 / lanes;  // 256-thread blocks when rows are short
   int rows_per_block = bw_rows;
   const std::int64_t bw_blocks = (j.rows + bw_rows - 1) / bw_rows;
-  if (bw_blocks < dev.sms) {
+  const bool decode = bw_blocks < dev.sms;
+  if (decode) {
     // Decode: as many blocks as rows allow, up to one per SM.
     const std::int64_t want = (j.rows + dev.sms - 1) / dev.sms;
     rows_per_block = static_cast<int>(want < min_rows ? min_rows : want);
   }
+  const RowPath path = p.layout.streamed        ? RowPath::kStreamed
+                       : decode && lanes <= 512 ? RowPath::kRegisterHeldWeight
+                                                : RowPath::kRegister;
+  const void* kernel =
+      path == RowPath::kStreamed
+          ? reinterpret_cast<const void*>(norm_rows_kernel<D, K, RowPath::kStreamed>)
+      : path == RowPath::kRegister
+          ? reinterpret_cast<const void*>(norm_rows_kernel<D, K, RowPath::kRegister>)
+          : reinterpret_cast<const void*>(norm_rows_kernel<D, K, RowPath::kRegisterHeldWeight>);
   const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
   const std::int64_t resident =
-      static_cast<std::int64_t>(dev.sms) * (2048 / (lanes * rows_per_block));
+      static_cast<std::int64_t>(dev.sms) * blocks_per_sm(kernel, lanes * rows_per_block);
   const std::int64_t blocks = blocks_needed < resident ? blocks_needed : resident;
 
   cudaLaunchConfig_t cfg{};
@@ -108,9 +144,8 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
     cfg.attrs = attr;
     cfg.numAttrs = 1;
   }
-  const cudaError_t e = p.layout.streamed
-                            ? cudaLaunchKernelEx(&cfg, norm_rows_kernel<D, K, true>, p)
-                            : cudaLaunchKernelEx(&cfg, norm_rows_kernel<D, K, false>, p);
+  void* args[] = {&p};
+  const cudaError_t e = cudaLaunchKernelExC(&cfg, kernel, args);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();  // launch-configuration errors are not sticky: clear them
     return Status(StatusCode::kCudaError,

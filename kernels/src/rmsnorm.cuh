@@ -11,8 +11,8 @@
 //    that): the output pass re-reads x (and r) and recomputes z bit for bit.
 //  - Reduction: xor-butterfly over lanes within a warp (width min(lanes, 32)), then per-warp
 //    totals through shared memory and a butterfly over warps: the pairwise tree of the twin.
-//  - PDL (sm_90+): wait for the previous grid before the first global access; let the next grid
-//    launch once this block has stored its last row.
+//  - PDL (sm_90+): wait for the previous grid before the first global access, then let the next
+//    grid launch (it waits in turn for this one to complete).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -68,8 +68,20 @@ __device__ __forceinline__ float row_sum(float acc, int lanes, float (&warp_tota
   return __shfl_sync(0xffffffffu, t, 0);
 }
 
-template <DType D, NormKind K, bool kStreamed>
-__global__ void __launch_bounds__(1024) norm_rows_kernel(const NormParams p) {
+// How a kernel instance keeps a row (chosen by the launcher; the arithmetic is the same):
+//  kRegisterHeldWeight (decode launches, lanes <= 512, up to 128 registers a thread): z and the
+//    lane's weight vectors stay in registers; the weight is loaded with the first input vectors,
+//    so a short batch pays one memory round trip instead of two.
+//  kRegister (bandwidth launches and lanes == 1024, at most 64 registers a thread for
+//    occupancy): z in registers, the weight re-read per row from L1/L2.
+//  kStreamed: more than 4 vectors a lane; the row is read twice.
+enum class RowPath : int { kRegisterHeldWeight, kRegister, kStreamed };
+
+template <DType D, NormKind K, RowPath kPath>
+__global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 1024)
+    norm_rows_kernel(const NormParams p) {
+  constexpr bool kStreamed = kPath == RowPath::kStreamed;
+  constexpr bool kHeldWeight = kPath == RowPath::kRegisterHeldWeight;
   using S = Storage<D>;
   using T = typename S::Type;
   using Vec = Vec16<T>;
@@ -85,6 +97,17 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(const NormParams p) {
   const T* w = static_cast<const T*>(p.w);
 
   pdl_wait();
+  // The next kernel in the stream may launch now: it waits (griddepcontrol.wait) until this
+  // grid has completed and its writes are visible, so only its launch latency overlaps ours.
+  pdl_launch_dependents();
+  Vec held_w[kHeldWeight ? kRegisterVectors : 1];
+  if constexpr (kHeldWeight) {
+#pragma unroll
+    for (int k = 0; k < kRegisterVectors; ++k) {
+      const int v = lane + k * lanes;
+      if (v < vectors) held_w[k].load(w, v, hidden, aligned);
+    }
+  }
   int buf = 0;
   const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * blockDim.y;
   for (std::int64_t base = static_cast<std::int64_t>(blockIdx.x) * blockDim.y; base < p.rows;
@@ -114,10 +137,14 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(const NormParams p) {
       }
       return acc;
     };
-    auto write_output = [&](int v, const float(&z)[V], float r) {
+    auto write_output = [&](int v, const float(&z)[V], float r, const Vec* held) {
       Vec wv;
       Vec yv;
-      wv.load(w, v, hidden, aligned);
+      if (held != nullptr) {
+        wv = *held;
+      } else {
+        wv.load(w, v, hidden, aligned);
+      }
 #pragma unroll
       for (int e = 0; e < V; ++e) yv.set(e, norm_output<D>(z[e], r, S::load(wv.get(e)), p.math));
       yv.store(y, v, hidden, aligned);
@@ -173,7 +200,7 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(const NormParams p) {
               z[e] = S::load(held[k].get(e));  // x, or rn(s) read back
             }
           }
-          write_output(v, z, r);
+          write_output(v, z, r, kHeldWeight ? &held_w[k] : nullptr);
         }
       }
     } else {
@@ -202,12 +229,11 @@ __global__ void __launch_bounds__(1024) norm_rows_kernel(const NormParams p) {
           if constexpr (kFused) rv.load(res, v, hidden, aligned);
           normalised(v, xv, rv, z, ro);
           if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
-          write_output(v, z, r);
+          write_output(v, z, r, nullptr);
         }
       }
     }
   }
-  pdl_launch_dependents();
 }
 
 }  // namespace kc::detail

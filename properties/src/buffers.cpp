@@ -248,9 +248,11 @@ CaseBuffers materialize(const OpInfo& op, const Case& c) {
   }
   for (const Injection& j : c.injections) {
     if (c.num_tokens == 0 || c.hidden == 0) break;
-    const int role = inputs[static_cast<std::size_t>(j.tensor) % inputs.size()];
+    const int role =
+        inputs[static_cast<std::size_t>(j.tensor < 0 ? -j.tensor : j.tensor) % inputs.size()];
     HostTensor& h = b.tensor(role);
-    h.set(j.row % h.rows, j.col % h.cols, special_bits(c.dtype, j.kind));
+    auto wrap = [](std::int64_t v, std::int64_t n) { return ((v % n) + n) % n; };
+    h.set(wrap(j.row, h.rows), wrap(j.col, h.cols), special_bits(c.dtype, j.kind));
   }
   return b;
 }
