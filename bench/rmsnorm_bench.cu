@@ -7,7 +7,8 @@
 //    timed launch, CUDA events around the launch alone.
 //  - BM_Decode (1..256 tokens): a CUDA graph of kGraphReps back-to-back launches (PDL edges on
 //    sm_90), replayed; time per call = replay time / kGraphReps; warm L2, as a serving engine
-//    sees it.
+//    sees it. BM_EmptyKernel gives the floor of a graph node; BM_Decode with a last argument of
+//    0 turns PDL off.
 // Bytes: every input element read once and every output element written once (the weight
 // once): rmsnorm 2 N H + H elements, fused_add_rmsnorm 4 N H + H.
 // Every configuration is checked against the host twin (bit for bit, first and last row)
@@ -289,25 +290,18 @@ void BM_Bandwidth(benchmark::State& st) {
   cudaEventDestroy(b);
 }
 
-void BM_Decode(benchmark::State& st) {
-  const int profile = static_cast<int>(st.range(0));
-  const DType d = static_cast<DType>(st.range(1));
-  const std::int64_t tokens = st.range(2);
-  const std::int64_t hidden = st.range(3);
-  const std::size_t es = kc::dtype_size(d);
-  if (!prepare(d, st)) return;
-  Device& g = dev();
-  const Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
-  if (!validate(call, d, tokens, hidden, st)) return;
+// Times kGraphReps launches of `launch` captured in one graph, per launch.
+template <typename F>
+double graph_time(benchmark::State& st, F&& launch) {
   cudaStream_t s;
   cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
   cudaGraph_t graph;
   cudaGraphExec_t exec;
   cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
-  for (int i = 0; i < kGraphReps; ++i) (void)call.launch(s);
+  for (int i = 0; i < kGraphReps; ++i) launch(s);
   if (!check(cudaStreamEndCapture(s, &graph), st, "capture") ||
       !check(cudaGraphInstantiate(&exec, graph, 0), st, "instantiate")) {
-    return;
+    return 0;
   }
   for (int i = 0; i < 3; ++i) cudaGraphLaunch(exec, s);
   cudaEvent_t a, b;
@@ -324,15 +318,61 @@ void BM_Decode(benchmark::State& st) {
     st.SetIterationTime(ms / 1e3 / kGraphReps);
     total += ms / 1e3 / kGraphReps;
   }
-  const Modes m = modes_of(profile);
-  const double bytes = static_cast<double>(((m.fused ? 4 : 2) * tokens + 1) * hidden * es);
-  set_counters(st, bytes, total / static_cast<double>(st.iterations()));
-  st.SetLabel(label(profile, d, tokens, hidden) + " graph");
   cudaGraphExecDestroy(exec);
   cudaGraphDestroy(graph);
   cudaEventDestroy(a);
   cudaEventDestroy(b);
   cudaStreamDestroy(s);
+  return total / static_cast<double>(st.iterations());
+}
+
+__global__ void empty_kernel(int pdl) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (pdl) {
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+  }
+#endif
+}
+
+// The floor of a graph node on this GPU: an empty one-block kernel, with and without PDL.
+void BM_EmptyKernel(benchmark::State& st) {
+  const int pdl = static_cast<int>(st.range(0));
+  const double t = graph_time(st, [&](cudaStream_t s) {
+    cudaLaunchConfig_t cfg{};
+    cfg.gridDim = dim3(1);
+    cfg.blockDim = dim3(32);
+    cfg.stream = s;
+    cudaLaunchAttribute attr[1];
+    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[0].val.programmaticStreamSerializationAllowed = 1;
+    if (pdl) {
+      cfg.attrs = attr;
+      cfg.numAttrs = 1;
+    }
+    (void)cudaLaunchKernelEx(&cfg, empty_kernel, pdl);
+  });
+  st.counters["us_per_call"] = t * 1e6;
+  st.SetLabel(pdl ? "empty kernel, PDL, graph" : "empty kernel, graph");
+}
+
+void BM_Decode(benchmark::State& st) {
+  const int profile = static_cast<int>(st.range(0));
+  const DType d = static_cast<DType>(st.range(1));
+  const std::int64_t tokens = st.range(2);
+  const std::int64_t hidden = st.range(3);
+  const bool pdl = st.range(4) != 0;
+  const std::size_t es = kc::dtype_size(d);
+  if (!prepare(d, st)) return;
+  Device& g = dev();
+  Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
+  call.norm.pdl = call.fused.pdl = pdl ? kc::Pdl::kAuto : kc::Pdl::kOff;
+  if (!validate(call, d, tokens, hidden, st)) return;
+  const double t = graph_time(st, [&](cudaStream_t s) { (void)call.launch(s); });
+  const Modes m = modes_of(profile);
+  const double bytes = static_cast<double>(((m.fused ? 4 : 2) * tokens + 1) * hidden * es);
+  set_counters(st, bytes, t);
+  st.SetLabel(label(profile, d, tokens, hidden) + (pdl ? " graph" : " graph, no PDL"));
 }
 
 void bandwidth_args(benchmark::internal::Benchmark* b) {
@@ -346,7 +386,7 @@ void decode_args(benchmark::internal::Benchmark* b) {
   for (int p = 0; p < 7; ++p) {
     for (int d : {2, 1, 0}) {
       for (int t : {1, 16, 64, 128, 256}) {
-        for (int h : {1024, 2048, 4096, 8192, 16384}) b->Args({p, d, t, h});
+        for (int h : {1024, 2048, 4096, 8192, 16384}) b->Args({p, d, t, h, 1});
       }
     }
   }
@@ -355,6 +395,12 @@ void decode_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Copy)->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(0.2);
 BENCHMARK(BM_Bandwidth)->Apply(bandwidth_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Decode)->Apply(decode_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
+// Decode without PDL, on a few shapes: what programmatic dependent launch buys.
+BENCHMARK(BM_Decode)
+    ->ArgsProduct({{0, 3}, {2}, {1, 64, 256}, {1024, 4096, 16384}, {0}})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_EmptyKernel)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -84,7 +84,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
   constexpr bool kHeldWeight = kPath == RowPath::kRegisterHeldWeight;
   using S = Storage<D>;
   using T = typename S::Type;
-  using Vec = Vec16<T>;
+  using Vec = Vec16<D>;
   constexpr int V = Vec::kSize;
   constexpr bool kFused = K != NormKind::kRmsNorm;
   __shared__ float warp_total[2][32];  // double-buffered: one barrier per row group
@@ -120,15 +120,22 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
     T* y = static_cast<T*>(p.y) + r0 * p.y_stride;
     T* res_out = kFused ? static_cast<T*>(p.res_out) + r0 * p.res_out_stride : nullptr;
 
-    // z of vector v from its loaded x (and r); fused kinds also form the stored residual ro.
-    auto normalised = [&](int v, const Vec& xv, const Vec& rv, float(&z)[V], Vec& ro) {
+    // z of a vector from its loaded x (and r); fused kinds also form the stored residual ro.
+    auto normalised = [&](const Vec& xv, const Vec& rv, float(&z)[V], Vec& ro) {
 #pragma unroll
-      for (int e = 0; e < V; ++e) {
-        T stored{};
-        z[e] = norm_input<D, K>(S::load(xv.get(e)), kFused ? S::load(rv.get(e)) : 0.0f, &stored);
-        if constexpr (kFused) ro.set(e, stored);
+      for (int q = 0; q < V / 2; ++q) {
+        const float x0 = xv.value(2 * q);
+        const float x1 = xv.value(2 * q + 1);
+        float s0 = 0.0f;
+        float s1 = 0.0f;
+        if constexpr (kFused) {
+          s0 = residual_sum(x0, rv.value(2 * q));
+          s1 = residual_sum(x1, rv.value(2 * q + 1));
+          ro.set_pair(q, s0, s1);
+        }
+        z[2 * q] = norm_input<K>(x0, s0, kFused ? ro.value(2 * q) : 0.0f);
+        z[2 * q + 1] = norm_input<K>(x1, s1, kFused ? ro.value(2 * q + 1) : 0.0f);
       }
-      (void)v;
     };
     auto accumulate = [&](int v, const float(&z)[V], float acc) {
 #pragma unroll
@@ -146,7 +153,10 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
         wv.load(w, v, hidden, aligned);
       }
 #pragma unroll
-      for (int e = 0; e < V; ++e) yv.set(e, norm_output<D>(z[e], r, S::load(wv.get(e)), p.math));
+      for (int q = 0; q < V / 2; ++q) {
+        yv.set_pair(q, norm_value<D>(z[2 * q], r, wv.value(2 * q), p.math),
+                    norm_value<D>(z[2 * q + 1], r, wv.value(2 * q + 1), p.math));
+      }
       yv.store(y, v, hidden, aligned);
     };
 
@@ -170,7 +180,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           float z[V];
           xv.load(x, v, hidden, aligned);
           if constexpr (kFused) rv.load(res, v, hidden, aligned);
-          normalised(v, xv, rv, z, ro);
+          normalised(xv, rv, z, ro);
           if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
           acc = accumulate(v, z, acc);
           if constexpr (kKeepZ) {
@@ -195,9 +205,9 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
             if constexpr (kKeepZ) {
               z[e] = held_z[k][e];
             } else if constexpr (kKeepR) {
-              z[e] = fadd(S::load(held[k].get(e)), S::load(held_r[k].get(e)));  // s again
+              z[e] = residual_sum(held[k].value(e), held_r[k].value(e));  // s again
             } else {
-              z[e] = S::load(held[k].get(e));  // x, or rn(s) read back
+              z[e] = held[k].value(e);  // x, or rn(s) read back
             }
           }
           write_output(v, z, r, kHeldWeight ? &held_w[k] : nullptr);
@@ -212,7 +222,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           float z[V];
           xv.load(x, v, hidden, aligned);
           if constexpr (kFused) rv.load(res, v, hidden, aligned);
-          normalised(v, xv, rv, z, ro);
+          normalised(xv, rv, z, ro);
           acc = accumulate(v, z, acc);
         }
       }
@@ -227,7 +237,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           float z[V];
           xv.load(x, v, hidden, aligned);
           if constexpr (kFused) rv.load(res, v, hidden, aligned);
-          normalised(v, xv, rv, z, ro);
+          normalised(xv, rv, z, ro);
           if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
           write_output(v, z, r, nullptr);
         }

@@ -13,7 +13,8 @@
 //     shuffles (bitwise the same: IEEE addition is commutative), then over warps.
 //  4. r = 1 / sqrt(sum / hidden + eps), each step correctly rounded.
 //  5. Output: kSingle: y = rn((z * r) * w'), w' = w or (1 + w); kCastBeforeWeight:
-//     y = rn(w * rn(z * r)). fp32 order as written, one rounding per operation.
+//     y = rn(w * rn(z * r)). fp32 order as written, one rounding per operation; the final rn
+//     (and the fused residual's rn) is the storage conversion the caller applies.
 #pragma once
 
 #include <cstdint>
@@ -61,34 +62,33 @@ KC_HD float inv_rms(float sum_sq, const RowMath& m) {
   return fdiv(1.0f, fsqrt(fadd(mean, m.eps)));
 }
 
-// The normalised input of one element (fused kinds also produce the stored residual).
-template <DType D, NormKind K>
-KC_HD float norm_input(float x, float res, typename Storage<D>::Type* res_out) {
+// The fp32 sum of a fused row's element (the fused kinds' residual before its rounding).
+KC_HD float residual_sum(float x, float res) { return fadd(x, res); }
+
+// The normalised input of one element from x, r and the stored residual rn(x + r) read back.
+template <NormKind K>
+KC_HD float norm_input(float x, float sum, float stored_sum) {
   if constexpr (K == NormKind::kRmsNorm) {
-    (void)res;
-    (void)res_out;
+    (void)sum;
+    (void)stored_sum;
     return x;
+  } else if constexpr (K == NormKind::kFusedFp32Sum) {
+    (void)stored_sum;
+    return sum;
   } else {
-    const float s = fadd(x, res);
-    *res_out = Storage<D>::store(s);
-    if constexpr (K == NormKind::kFusedFp32Sum) {
-      return s;
-    } else {
-      return Storage<D>::load(*res_out);
-    }
+    (void)sum;
+    return stored_sum;
   }
 }
 
-// The stored output of one element from its normalised input z, r and its weight w.
+// The output value of one element before its final rounding to the storage dtype, from its
+// normalised input z, r and its weight w. (The caller rounds: Storage<D>::store on the host,
+// the packed conversion of Vec16 on the GPU; both are the same correctly rounded conversion.)
 template <DType D>
-KC_HD typename Storage<D>::Type norm_output(float z, float r, float w, const RowMath& m) {
+KC_HD float norm_value(float z, float r, float w, const RowMath& m) {
   const float zr = fmul(z, r);
-  if (m.cast_before_weight) {
-    const float zr_stored = Storage<D>::load(Storage<D>::store(zr));
-    return Storage<D>::store(fmul(w, zr_stored));
-  }
-  const float wf = m.weight_offset_one ? fadd(1.0f, w) : w;
-  return Storage<D>::store(fmul(zr, wf));
+  if (m.cast_before_weight) return fmul(w, Storage<D>::load(Storage<D>::store(zr)));
+  return fmul(zr, m.weight_offset_one ? fadd(1.0f, w) : w);
 }
 
 }  // namespace kc::detail

@@ -29,8 +29,15 @@ void twin_rows(const NormJob& j) {
     const T* res =
         K == NormKind::kRmsNorm ? nullptr : static_cast<const T*>(j.res) + row * j.res_stride;
     for (std::int64_t i = 0; i < n; ++i) {
-      const float rv = res ? S::load(res[i]) : 0.0f;
-      z[i] = norm_input<D, K>(S::load(x[i]), rv, &res_out[i]);
+      const float xv = S::load(x[i]);
+      float sum = 0.0f;
+      float stored = 0.0f;
+      if (res != nullptr) {
+        sum = residual_sum(xv, S::load(res[i]));
+        res_out[i] = S::store(sum);
+        stored = S::load(res_out[i]);
+      }
+      z[i] = norm_input<K>(xv, sum, stored);
     }
     // Per-lane fma chains over the fixed layout, then the pairwise tree over lanes.
     for (int t = 0; t < layout.lanes; ++t) {
@@ -52,7 +59,7 @@ void twin_rows(const NormJob& j) {
     T* y = static_cast<T*>(j.y) + row * j.y_stride;
     T* ro = K == NormKind::kRmsNorm ? nullptr : static_cast<T*>(j.res_out) + row * j.res_out_stride;
     for (std::int64_t i = 0; i < n; ++i) {
-      y[i] = norm_output<D>(z[i], r, S::load(w[i]), math);
+      y[i] = S::store(norm_value<D>(z[i], r, S::load(w[i]), math));
       if (ro) ro[i] = res_out[i];
     }
   }

@@ -1,28 +1,66 @@
-// The one 16-byte vector type for kernel loads, stores and register-resident rows. It is four
-// 32-bit registers; elements are read and written through get/set with indices that unrolled
-// loops make compile-time constants (a 16-bit element array would take a register per element).
-// Kernels never reinterpret_cast memory themselves.
+// The one 16-byte vector type for kernel loads, stores and register-resident rows: four 32-bit
+// registers holding kVec elements of dtype D. Elements are read as exact fp32 values and written
+// in pairs through the packed round-to-nearest conversions (cvt.rn.bf16x2.f32 /
+// cvt.rn.f16x2.f32), which round each half exactly as the scalar conversions of scalar.h do
+// (the GPU tests compare them on all 2^32 inputs). Indices are compile-time constants after
+// unrolling. Kernels never reinterpret_cast memory themselves.
 #pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include <cstdint>
 
+#include "scalar.h"
+
 namespace kc::detail {
 
-template <typename T>
+template <DType D>
 struct alignas(16) Vec16 {
-  static constexpr int kSize = 16 / static_cast<int>(sizeof(T));
-  static_assert(sizeof(T) == 2 || sizeof(T) == 4, "16- or 32-bit elements");
+  using S = Storage<D>;
+  using T = typename S::Type;
+  static constexpr int kSize = S::kVec;
   std::uint32_t w[4];
 
+  // The exact fp32 value of element e.
+  __device__ __forceinline__ float value(int e) const {
+    if constexpr (D == DType::kFp32) {
+      return __uint_as_float(w[e]);
+    } else if constexpr (D == DType::kBf16) {
+      return __uint_as_float((e & 1) ? (w[e >> 1] & 0xffff0000u) : (w[e >> 1] << 16));
+    } else {
+      const __half2 h = *reinterpret_cast<const __half2*>(&w[e >> 1]);
+      return (e & 1) ? __high2float(h) : __low2float(h);
+    }
+  }
+  // Elements 2p and 2p + 1 set to the storage roundings of a and b (canonical NaN).
+  __device__ __forceinline__ void set_pair(int p, float a, float b) {
+    if constexpr (D == DType::kFp32) {
+      w[2 * p] = __float_as_uint(S::store(a));
+      w[2 * p + 1] = __float_as_uint(S::store(b));
+    } else {
+      std::uint32_t packed;
+      if constexpr (D == DType::kBf16) {
+        const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+        packed = *reinterpret_cast<const std::uint32_t*>(&h);
+      } else {
+        const __half2 h = __floats2half2_rn(a, b);
+        packed = *reinterpret_cast<const std::uint32_t*>(&h);
+      }
+      if (a != a) packed = (packed & 0xffff0000u) | kCanonicalNan16;
+      if (b != b) packed = (packed & 0x0000ffffu) | (std::uint32_t{kCanonicalNan16} << 16);
+      w[p] = packed;
+    }
+  }
   __device__ __forceinline__ T get(int e) const {
-    if constexpr (sizeof(T) == 4) {
+    if constexpr (D == DType::kFp32) {
       return __uint_as_float(w[e]);
     } else {
       return static_cast<T>((w[e >> 1] >> ((e & 1) * 16)) & 0xffffu);
     }
   }
   __device__ __forceinline__ void set(int e, T v) {
-    if constexpr (sizeof(T) == 4) {
+    if constexpr (D == DType::kFp32) {
       w[e] = __float_as_uint(v);
     } else {
       const int s = (e & 1) * 16;

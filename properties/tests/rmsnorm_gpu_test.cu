@@ -7,7 +7,8 @@
 //  - 2^24 + 3 rows whose element offsets pass 2^32 (64-bit addressing);
 //  - num_tokens == 0 launches nothing (a captured graph has no node);
 //  - unsupported calls change no byte of any buffer and leave no CUDA error;
-//  - the device's fp32 -> fp16/bf16 conversions equal the shared software ones on all 2^32 inputs.
+//  - the device's fp32 -> fp16/bf16 conversions, scalar and packed (Vec16::set_pair), equal the
+//    shared software ones on all 2^32 inputs.
 // The *Sanitizer* test is the representative subset run under compute-sanitizer.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -23,6 +24,7 @@
 #include "kc/props/device.h"
 #include "kc/props/rmsnorm_family.h"
 #include "scalar.h"
+#include "vec.cuh"
 
 namespace kc::props {
 namespace {
@@ -282,6 +284,19 @@ __global__ void conversion_mismatches(std::uint64_t start, unsigned long long* b
   unsigned n = 0;
   n += detail::float_to_fp16(f) != detail::float_to_fp16_soft(f);
   n += detail::float_to_bf16(f) != detail::float_to_bf16_soft(f);
+  // The kernels' packed conversions, with f paired against a scrambled partner value.
+  const float g = detail::bits_float(static_cast<std::uint32_t>(i * 0x9e3779b97f4a7c15ull >> 32));
+  detail::Vec16<DType::kBf16> vb;
+  vb.set_pair(0, f, g);
+  n += vb.w[0] != (detail::float_to_bf16_soft(f) |
+                   (static_cast<std::uint32_t>(detail::float_to_bf16_soft(g)) << 16));
+  detail::Vec16<DType::kFp16> vh;
+  vh.set_pair(0, g, f);
+  n += vh.w[0] != (detail::float_to_fp16_soft(g) |
+                   (static_cast<std::uint32_t>(detail::float_to_fp16_soft(f)) << 16));
+  n += vb.value(0) !=
+           detail::bits_float(static_cast<std::uint32_t>(detail::float_to_bf16_soft(f)) << 16) &&
+       !detail::is_nan(f);
   if (i < 65536) {
     const auto h = static_cast<std::uint16_t>(i);
     n += detail::float_bits(detail::fp16_to_float(h)) !=
