@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One GPU session on the GPU host (see the README, "GPU runs"): build, run the gpu-labelled tests
 # (compute-sanitizer included), then the benchmarks; logs and JSON go to $OUT.
-# Usage: scripts/gpu_run.sh [tests|bench|peers|all[,...]] [benchmark filter] [peers args]
+# Usage: scripts/gpu_run.sh [tests|bench|ncu|peers|all[,...]] [benchmark filter] [peers args]
 #   e.g. scripts/gpu_run.sh tests,bench 'BM_Copy|BM_Decode/0/2/' --quick
 set -uo pipefail
 mode=${1:-all}
@@ -30,6 +30,20 @@ if has bench; then
   "$build/bench/rmsnorm_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
       --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/bench.log" 2>&1 || rc=1
   grep -E 'BM_' "$out/bench.log" | awk '{ printf "%-60s", $1; for (i = 2; i <= NF; i++) if ($i ~ /GBps|pct_copy|us_per_call/) printf " %s", $i; print "" }' | tail -80
+fi
+if has ncu; then
+  # Stall reasons and duration of one decode launch (1 x 1024 bf16) and memory throughput of one
+  # bandwidth launch (fp16, 4096); caches and clocks as the benchmark sees them.
+  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+  for f in 'BM_Decode/0/2/1/1024/1' 'BM_Bandwidth/0/1/4096'; do
+    "$ncu" --kernel-name regex:norm_rows --launch-skip 3 --launch-count 1 --cache-control none \
+        --clock-control none --section SpeedOfLight --section WarpStateStats --section LaunchStats \
+        --section Occupancy --section MemoryWorkloadAnalysis \
+        "$build/bench/rmsnorm_bench" --benchmark_filter="$f" --benchmark_min_time=0.01s \
+        > "$out/ncu_$(echo "$f" | tr '/' '_').txt" 2>&1 || rc=1
+    grep -E 'Duration|Stall|Throughput|Registers|Achieved Occupancy|Warp Cycles|Issued' \
+        "$out/ncu_$(echo "$f" | tr '/' '_').txt" | head -30
+  done
 fi
 if has peers; then
   PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" $peer_args \

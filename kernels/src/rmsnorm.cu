@@ -84,7 +84,26 @@ bool aligned16(const void* p, std::int64_t stride, std::size_t elem) {
          (static_cast<std::uint64_t>(stride) * elem) % 16 == 0;
 }
 
-template <DType D, NormKind K>
+template <DType D, NormKind K, OutMode M, bool kVector>
+const void* kernel_for(RowPath path) {
+  switch (path) {
+    case RowPath::kRegisterHeldWeight:
+      return reinterpret_cast<const void*>(
+          norm_rows_kernel<D, K, M, RowPath::kRegisterHeldWeight, kVector>);
+    case RowPath::kRegister:
+      return reinterpret_cast<const void*>(norm_rows_kernel<D, K, M, RowPath::kRegister, kVector>);
+    case RowPath::kStreamed:
+      break;
+  }
+  return reinterpret_cast<const void*>(norm_rows_kernel<D, K, M, RowPath::kStreamed, kVector>);
+}
+
+template <DType D, NormKind K, OutMode M>
+const void* kernel_for(RowPath path, bool vector) {
+  return vector ? kernel_for<D, K, M, true>(path) : kernel_for<D, K, M, false>(path);
+}
+
+template <DType D, NormKind K, OutMode M>
 Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
   const std::size_t elem = dtype_size(D);
   NormParams p{};
@@ -106,6 +125,7 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
     p.aligned = p.aligned && aligned16(j.res, j.res_stride, elem) &&
                 aligned16(j.res_out, j.res_out_stride, elem);
   }
+  p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
 
   const int lanes = p.layout.lanes;
   const int min_rows = lanes >= 32 ? 1 : 32 / lanes;   // whole warps
@@ -121,12 +141,7 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   const RowPath path = p.layout.streamed        ? RowPath::kStreamed
                        : decode && lanes <= 512 ? RowPath::kRegisterHeldWeight
                                                 : RowPath::kRegister;
-  const void* kernel =
-      path == RowPath::kStreamed
-          ? reinterpret_cast<const void*>(norm_rows_kernel<D, K, RowPath::kStreamed>)
-      : path == RowPath::kRegister
-          ? reinterpret_cast<const void*>(norm_rows_kernel<D, K, RowPath::kRegister>)
-          : reinterpret_cast<const void*>(norm_rows_kernel<D, K, RowPath::kRegisterHeldWeight>);
+  const void* kernel = kernel_for<D, K, M>(path, p.aligned);
   const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
   const std::int64_t resident =
       static_cast<std::int64_t>(dev.sms) * blocks_per_sm(kernel, lanes * rows_per_block);
@@ -154,15 +169,36 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   return Status::ok();
 }
 
+// Instantiates only the (kind, output mode) pairs that are profiles; the check has rejected
+// the others before we get here.
+template <DType D, NormKind K>
+Status launch_mode(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
+  switch (out_mode(j)) {
+    case OutMode::kSingle:
+      if constexpr (K != NormKind::kFusedRoundedSum) {
+        return launch_typed<D, K, OutMode::kSingle>(j, stream, dev);
+      }
+      break;
+    case OutMode::kSingleOffset:
+      if constexpr (K != NormKind::kFusedFp32Sum) {
+        return launch_typed<D, K, OutMode::kSingleOffset>(j, stream, dev);
+      }
+      break;
+    case OutMode::kCast:
+      return launch_typed<D, K, OutMode::kCast>(j, stream, dev);
+  }
+  return Status(StatusCode::kUnsupported, std::string(j.op) + ": no kernel for this profile");
+}
+
 template <DType D>
 Status launch_kind(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
   switch (j.kind) {
     case NormKind::kRmsNorm:
-      return launch_typed<D, NormKind::kRmsNorm>(j, stream, dev);
+      return launch_mode<D, NormKind::kRmsNorm>(j, stream, dev);
     case NormKind::kFusedFp32Sum:
-      return launch_typed<D, NormKind::kFusedFp32Sum>(j, stream, dev);
+      return launch_mode<D, NormKind::kFusedFp32Sum>(j, stream, dev);
     case NormKind::kFusedRoundedSum:
-      return launch_typed<D, NormKind::kFusedRoundedSum>(j, stream, dev);
+      return launch_mode<D, NormKind::kFusedRoundedSum>(j, stream, dev);
   }
   return Status(StatusCode::kInvalidArgument, std::string(j.op) + ": unknown kind");
 }

@@ -1,11 +1,13 @@
 // CUDA kernels of the norm family (rmsnorm and fused_add_rmsnorm, every profile of rmsnorm.h).
 //
-// One kernel template per (dtype, NormKind, register/streamed). A block holds blockDim.y rows of
+// One kernel template per (dtype, NormKind, OutMode, RowPath): the seven profiles of each dtype
+// in three data paths, each instance holding only its own code. A block holds blockDim.y rows of
 // blockDim.x = layout.lanes lanes each (blockDim.x * blockDim.y is a multiple of 32) and walks
 // the rows grid-stride, so the launcher may pick any grid. All arithmetic comes from
 // rmsnorm_row.h and is the twin's; only the data movement is GPU-specific:
-//  - 16-byte vector loads/stores when every tensor's rows start 16-byte aligned (p.aligned),
-//    scalar accesses otherwise and for a partial last vector: same values, same order.
+//  - kVector instances: every row of every tensor 16-byte aligned and hidden a multiple of the
+//    vector: pure 16-byte loads and stores, no element code. Other instances access elements
+//    one by one: same values, same order, same arithmetic.
 //  - Register path: a lane keeps its <= 4 vectors of z in registers between the reduction and
 //    the output pass, so each input byte is read once. Streamed path (hidden too large for
 //    that): the output pass re-reads x (and r) and recomputes z bit for bit.
@@ -37,7 +39,7 @@ struct NormParams {
   std::int64_t rows;
   RowLayout layout;
   RowMath math;
-  bool aligned;  // every row of every tensor starts on a 16-byte boundary
+  bool aligned;  // (launcher) every row 16-byte aligned and hidden a multiple of vec
 };
 
 __device__ __forceinline__ void pdl_wait() {
@@ -77,7 +79,7 @@ __device__ __forceinline__ float row_sum(float acc, int lanes, float (&warp_tota
 //  kStreamed: more than 4 vectors a lane; the row is read twice.
 enum class RowPath : int { kRegisterHeldWeight, kRegister, kStreamed };
 
-template <DType D, NormKind K, RowPath kPath>
+template <DType D, NormKind K, OutMode M, RowPath kPath, bool kVector>
 __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 1024)
     norm_rows_kernel(const NormParams p) {
   constexpr bool kStreamed = kPath == RowPath::kStreamed;
@@ -93,7 +95,6 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
   const int lane = threadIdx.x;
   const int vectors = p.layout.vectors;
   const int hidden = p.math.hidden;
-  const bool aligned = p.aligned;
   const T* w = static_cast<const T*>(p.w);
 
   pdl_wait();
@@ -105,7 +106,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
 #pragma unroll
     for (int k = 0; k < kRegisterVectors; ++k) {
       const int v = lane + k * lanes;
-      if (v < vectors) held_w[k].load(w, v, hidden, aligned);
+      if (v < vectors) held_w[k].template load<kVector>(w, v, hidden);
     }
   }
   int buf = 0;
@@ -137,11 +138,11 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
         z[2 * q + 1] = norm_input<K>(x1, s1, kFused ? ro.value(2 * q + 1) : 0.0f);
       }
     };
-    auto accumulate = [&](int v, const float(&z)[V], float acc) {
+    // Elements past the row were loaded as +0, so they add fma(0, 0, acc) = acc exactly (acc is
+    // never -0): the same bits as the twin, which skips them.
+    auto accumulate = [&](const float(&z)[V], float acc) {
 #pragma unroll
-      for (int e = 0; e < V; ++e) {
-        if (v * V + e < hidden) acc = ffma(z[e], z[e], acc);
-      }
+      for (int e = 0; e < V; ++e) acc = ffma(z[e], z[e], acc);
       return acc;
     };
     auto write_output = [&](int v, const float(&z)[V], float r, const Vec* held) {
@@ -150,14 +151,14 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
       if (held != nullptr) {
         wv = *held;
       } else {
-        wv.load(w, v, hidden, aligned);
+        wv.template load<kVector>(w, v, hidden);
       }
 #pragma unroll
       for (int q = 0; q < V / 2; ++q) {
-        yv.set_pair(q, norm_value<D>(z[2 * q], r, wv.value(2 * q), p.math),
-                    norm_value<D>(z[2 * q + 1], r, wv.value(2 * q + 1), p.math));
+        yv.set_pair(q, norm_value<D, M>(z[2 * q], r, wv.value(2 * q)),
+                    norm_value<D, M>(z[2 * q + 1], r, wv.value(2 * q + 1)));
       }
-      yv.store(y, v, hidden, aligned);
+      yv.template store<kVector>(y, v, hidden);
     };
 
     float acc = 0.0f;
@@ -178,11 +179,11 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           Vec rv;
           Vec ro;
           float z[V];
-          xv.load(x, v, hidden, aligned);
-          if constexpr (kFused) rv.load(res, v, hidden, aligned);
+          xv.template load<kVector>(x, v, hidden);
+          if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
           normalised(xv, rv, z, ro);
-          if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
-          acc = accumulate(v, z, acc);
+          if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
+          acc = accumulate(z, acc);
           if constexpr (kKeepZ) {
 #pragma unroll
             for (int e = 0; e < V; ++e) held_z[k][e] = z[e];
@@ -220,10 +221,10 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           Vec rv;
           Vec ro;
           float z[V];
-          xv.load(x, v, hidden, aligned);
-          if constexpr (kFused) rv.load(res, v, hidden, aligned);
+          xv.template load<kVector>(x, v, hidden);
+          if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
           normalised(xv, rv, z, ro);
-          acc = accumulate(v, z, acc);
+          acc = accumulate(z, acc);
         }
       }
       const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
@@ -235,10 +236,10 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           Vec rv;
           Vec ro;
           float z[V];
-          xv.load(x, v, hidden, aligned);
-          if constexpr (kFused) rv.load(res, v, hidden, aligned);
+          xv.template load<kVector>(x, v, hidden);
+          if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
           normalised(xv, rv, z, ro);
-          if constexpr (kFused) ro.store(res_out, v, hidden, aligned);
+          if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
           write_output(v, z, r, nullptr);
         }
       }

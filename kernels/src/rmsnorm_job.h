@@ -36,8 +36,12 @@ NormJob job_of(const FusedAddRmsNormArgs& a);
 Status check_job(const RmsNormArgs& a, const NormJob& j);
 Status check_job(const FusedAddRmsNormArgs& a, const NormJob& j);
 
-inline RowMath row_math(const NormJob& j) {
-  return RowMath{static_cast<int>(j.hidden), j.eps, j.cast_before_weight, j.weight_offset_one};
+inline RowMath row_math(const NormJob& j) { return RowMath{static_cast<int>(j.hidden), j.eps}; }
+
+inline OutMode out_mode(const NormJob& j) {
+  return j.cast_before_weight  ? OutMode::kCast
+         : j.weight_offset_one ? OutMode::kSingleOffset
+                               : OutMode::kSingle;
 }
 
 }  // namespace kc::detail

@@ -49,11 +49,16 @@ KC_HD RowLayout row_layout(int vec, std::int64_t hidden) {
 // How a row is normalised: which ops run and in what rounding.
 enum class NormKind : std::uint8_t { kRmsNorm, kFusedFp32Sum, kFusedRoundedSum };
 
+// How the output is formed (the profile's output rounding and weight offset).
+enum class OutMode : std::uint8_t {
+  kSingle,        // rn((z r) w)
+  kSingleOffset,  // rn((z r)(1 + w))           Gemma
+  kCast,          // rn(w rn(z r))              HF cast before weight
+};
+
 struct RowMath {
   int hidden;
   float eps;
-  bool cast_before_weight;
-  bool weight_offset_one;
 };
 
 // r = 1 / sqrt(sum / hidden + eps).
@@ -84,11 +89,16 @@ KC_HD float norm_input(float x, float sum, float stored_sum) {
 // The output value of one element before its final rounding to the storage dtype, from its
 // normalised input z, r and its weight w. (The caller rounds: Storage<D>::store on the host,
 // the packed conversion of Vec16 on the GPU; both are the same correctly rounded conversion.)
-template <DType D>
-KC_HD float norm_value(float z, float r, float w, const RowMath& m) {
+template <DType D, OutMode M>
+KC_HD float norm_value(float z, float r, float w) {
   const float zr = fmul(z, r);
-  if (m.cast_before_weight) return fmul(w, Storage<D>::load(Storage<D>::store(zr)));
-  return fmul(zr, m.weight_offset_one ? fadd(1.0f, w) : w);
+  if constexpr (M == OutMode::kCast) {
+    return fmul(w, Storage<D>::load(Storage<D>::store(zr)));
+  } else if constexpr (M == OutMode::kSingleOffset) {
+    return fmul(zr, fadd(1.0f, w));
+  } else {
+    return fmul(zr, w);
+  }
 }
 
 }  // namespace kc::detail

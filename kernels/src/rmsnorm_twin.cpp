@@ -12,7 +12,7 @@ namespace kc {
 namespace detail {
 namespace {
 
-template <DType D, NormKind K>
+template <DType D, NormKind K, OutMode M>
 void twin_rows(const NormJob& j) {
   using S = Storage<D>;
   using T = typename S::Type;
@@ -59,9 +59,21 @@ void twin_rows(const NormJob& j) {
     T* y = static_cast<T*>(j.y) + row * j.y_stride;
     T* ro = K == NormKind::kRmsNorm ? nullptr : static_cast<T*>(j.res_out) + row * j.res_out_stride;
     for (std::int64_t i = 0; i < n; ++i) {
-      y[i] = S::store(norm_value<D>(z[i], r, S::load(w[i]), math));
+      y[i] = S::store(norm_value<D, M>(z[i], r, S::load(w[i])));
       if (ro) ro[i] = res_out[i];
     }
+  }
+}
+
+template <DType D, NormKind K>
+void twin_dispatch_mode(const NormJob& j) {
+  switch (out_mode(j)) {
+    case OutMode::kSingle:
+      return twin_rows<D, K, OutMode::kSingle>(j);
+    case OutMode::kSingleOffset:
+      return twin_rows<D, K, OutMode::kSingleOffset>(j);
+    case OutMode::kCast:
+      return twin_rows<D, K, OutMode::kCast>(j);
   }
 }
 
@@ -69,11 +81,11 @@ template <DType D>
 void twin_dispatch_kind(const NormJob& j) {
   switch (j.kind) {
     case NormKind::kRmsNorm:
-      return twin_rows<D, NormKind::kRmsNorm>(j);
+      return twin_dispatch_mode<D, NormKind::kRmsNorm>(j);
     case NormKind::kFusedFp32Sum:
-      return twin_rows<D, NormKind::kFusedFp32Sum>(j);
+      return twin_dispatch_mode<D, NormKind::kFusedFp32Sum>(j);
     case NormKind::kFusedRoundedSum:
-      return twin_rows<D, NormKind::kFusedRoundedSum>(j);
+      return twin_dispatch_mode<D, NormKind::kFusedRoundedSum>(j);
   }
 }
 

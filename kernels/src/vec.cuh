@@ -68,11 +68,12 @@ struct alignas(16) Vec16 {
     }
   }
 
-  // Vector `index` of a row of `hidden` elements: one 16-byte access when the row is 16-byte
-  // aligned and the vector is whole, element accesses otherwise (elements past the row are 0).
-  __device__ __forceinline__ void load(const T* row, int index, int hidden, bool aligned) {
+  // Vector `index` of a row. kVector: one 16-byte access (the caller guarantees a 16-byte
+  // aligned, whole vector). Otherwise element accesses, those past `hidden` reading as +0.
+  template <bool kVector>
+  __device__ __forceinline__ void load(const T* row, int index, int hidden) {
     const int first = index * kSize;
-    if (aligned && first + kSize <= hidden) {
+    if constexpr (kVector) {
       const uint4 t = *reinterpret_cast<const uint4*>(row + first);
       w[0] = t.x;
       w[1] = t.y;
@@ -86,9 +87,10 @@ struct alignas(16) Vec16 {
       }
     }
   }
-  __device__ __forceinline__ void store(T* row, int index, int hidden, bool aligned) const {
+  template <bool kVector>
+  __device__ __forceinline__ void store(T* row, int index, int hidden) const {
     const int first = index * kSize;
-    if (aligned && first + kSize <= hidden) {
+    if constexpr (kVector) {
       *reinterpret_cast<uint4*>(row + first) = make_uint4(w[0], w[1], w[2], w[3]);
     } else {
 #pragma unroll
