@@ -66,3 +66,19 @@ function(kc_add_test name)
   set_tests_properties(${name} PROPERTIES LABELS "${labels}" SKIP_RETURN_CODE 77
                                           TIMEOUT ${KT_TIMEOUT})
 endfunction()
+
+# kc_add_property(<subject> <property> [GPU]): one ctest per (subject, property), running
+# `kconform check` at the quick level with the pair's fixed seed; a failing case leaves its repro
+# in <build>/repros.
+function(kc_add_property subject property)
+  cmake_parse_arguments(KP "GPU" "" "" ${ARGN})
+  set(labels cpu quick)
+  if(KP_GPU)
+    set(labels gpu quick)
+  endif()
+  add_test(NAME prop/${subject}/${property}
+           COMMAND kconform check --subject ${subject} --property ${property} --quiet
+                   --repro-dir ${PROJECT_BINARY_DIR}/repros)
+  set_tests_properties(prop/${subject}/${property} PROPERTIES LABELS "${labels}"
+                       SKIP_RETURN_CODE 77 TIMEOUT 900)
+endfunction()

@@ -33,7 +33,12 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
   return r.next();
 }
 
-std::uint8_t canary_byte(std::size_t i) { return static_cast<std::uint8_t>(0xa5u ^ (i * 131u)); }
+// Canary bytes are a function of the offset from element (0, 0), so a case sees the same pattern
+// wherever the allocator puts its arena (and a repro reports the same damaged byte).
+std::uint8_t canary_byte(std::size_t i, std::size_t begin) {
+  const std::size_t rel = i - begin + 4096;  // i >= begin - 512, so rel stays positive
+  return static_cast<std::uint8_t>(0xa5u ^ (rel * 131u) ^ (rel >> 8));
+}
 
 float magnitude(Rng& rng, double lo_exp, double hi_exp) {
   return static_cast<float>(std::exp2(lo_exp + (hi_exp - lo_exp) * rng.uniform()));
@@ -49,6 +54,7 @@ std::uint32_t subnormal_bits(DType d, Rng& rng) {
 void fill_row(DType d, ValueClass cls, float eps, std::int64_t n, Rng& rng,
               std::vector<std::uint32_t>& out) {
   out.resize(static_cast<std::size_t>(n));
+  if (n <= 0) return;
   const double sigma = std::exp2(4.0 * static_cast<double>(rng.next() % 3) - 4.0);
   const float constant = static_cast<float>(rng.normal() * 2 + 0.5);
   const std::int64_t hot = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(n));
@@ -147,7 +153,7 @@ HostTensor allocate(DType d, std::int64_t rows, std::int64_t cols, std::int64_t 
   t.begin = t.base + static_cast<std::size_t>(offset) * t.elem;
   t.end = t.begin + span;
   t.is_element.assign(total, 0);
-  for (std::size_t i = 0; i < total; ++i) t.storage[i] = canary_byte(i);
+  for (std::size_t i = 0; i < total; ++i) t.storage[i] = canary_byte(i, t.begin);
   for (std::int64_t r = 0; r < rows; ++r) {
     const std::size_t row_begin = t.begin + static_cast<std::size_t>(r * stride) * t.elem;
     std::memset(&t.is_element[row_begin], 1, static_cast<std::size_t>(cols) * t.elem);
@@ -266,7 +272,7 @@ std::vector<std::string> canary_damage(const OpInfo& op, const CaseBuffers& b) {
     if (!owner) continue;
     const HostTensor& h = b.owned[static_cast<std::size_t>(idx)];
     for (std::size_t i = 0; i < h.storage.size(); ++i) {
-      if (!h.is_element[i] && h.storage[i] != canary_byte(i)) {
+      if (!h.is_element[i] && h.storage[i] != canary_byte(i, h.begin)) {
         const long long rel = static_cast<long long>(i) - static_cast<long long>(h.begin);
         damage.push_back(std::string(op.tensors[t].name) + "@byte" + std::to_string(rel));
         if (damage.size() >= 8) return damage;

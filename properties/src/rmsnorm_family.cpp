@@ -1,7 +1,13 @@
 // The norm family's harness binding.
 #include "kc/props/rmsnorm_family.h"
 
+#include <cmath>
+#include <memory>
+
+#include "kc/props/op.h"
+#include "kc/props/property.h"
 #include "kc/props/rmsnorm_bound.h"
+#include "kc/props/subject.h"
 
 namespace kc::props {
 
@@ -85,6 +91,171 @@ ref::NormRowInput norm_row_input(const Case& c, const NormRowData& d) {
   in.weight = d.weight.data();
   in.eps = c.eps;
   return in;
+}
+
+}  // namespace kc::props
+
+// ---- the norm family as the harness sees it -----------------------------------------------------
+
+namespace kc::props {
+namespace {
+
+class NormExpectation : public Expectation {
+ public:
+  NormExpectation(const Case& c, const CaseBuffers& before)
+      : c_(c), op_(*find_op(c.op)), profile_(norm_profile(c)), format_(format_of(c.dtype)) {
+    rows_ = capture_norm_rows(op_, c, before);
+    results_.reserve(rows_.size());
+    for (const NormRowData& d : rows_)
+      results_.push_back(ref::evaluate(profile_, norm_row_input(c, d)));
+    const NormKernelBound k(profile_, c.dtype, c.hidden);
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+      std::string why;
+      const auto regime = k.regime(norm_row_input(c_, rows_[r]), results_[r], &why);
+      special_ = special_ || regime == NormKernelBound::Regime::kSpecial;
+      for (float w : rows_[r].weight) special_ = special_ || !std::isfinite(w);
+    }
+  }
+
+  bool has_special() const override { return special_; }
+
+  void compare(const Subject& s, const CaseBuffers& after, Mode mode, Verdict* v) const override {
+    const BoundSpec spec = s.bound();
+    const NormKernelBound kernel(profile_, c_.dtype, c_.hidden);
+    const HostTensor& y = after.tensor(tensor_index(op_, "output"));
+    const int ro_role = tensor_index(op_, "residual_out");
+    double worst_fail = -1;
+    double worst_pass = -1;
+    for (std::size_t r = 0; r < rows_.size(); ++r) {
+      const ref::NormRowInput in = norm_row_input(c_, rows_[r]);
+      const ref::NormRowResult& want = results_[r];
+      const auto row = static_cast<std::int64_t>(r);
+      std::string why;
+      const auto regime = kernel.regime(in, want, &why);
+      ++v->stats.rows;
+      if (regime == NormKernelBound::Regime::kOutOfRange) {
+        ++v->stats.out_of_range_rows;
+        continue;
+      }
+      const bool special_row = regime == NormKernelBound::Regime::kSpecial;
+      // The stored residual is a single correct rounding in every profile and bound.
+      if (ro_role >= 0) {
+        const HostTensor& ro = after.tensor(ro_role);
+        for (std::int64_t i = 0; i < c_.hidden; ++i) {
+          const std::uint32_t got = ro.get(row, i);
+          const std::uint32_t exp = want.residual_bits[static_cast<std::size_t>(i)];
+          if (!kernel.matches_exactly(exp, got)) {
+            note(v, "residual_out", row, i, want.residual_exact[static_cast<std::size_t>(i)], exp,
+                 got, 0.5, "the correct rounding of x + r", true, &worst_fail, &worst_pass);
+          }
+        }
+      }
+      for (std::int64_t i = 0; i < c_.hidden; ++i) {
+        const std::uint32_t got = y.get(row, i);
+        const std::uint32_t exp = want.y_bits[static_cast<std::size_t>(i)];
+        const ref::Exact& exact = want.y_exact[static_cast<std::size_t>(i)];
+        const bool exact_rule = special_row || NormKernelBound::exact_element(in, i);
+        if (exact_rule) {
+          if (mode == Mode::kSpecial && !kernel.matches_exactly(exp, got)) {
+            note(v, "output", row, i, exact, exp, got, 0, "exactly (IEEE special-value rule)", true,
+                 &worst_fail, &worst_pass);
+          }
+          ++v->stats.special_elements;
+          continue;
+        }
+        if (mode == Mode::kSpecial) continue;
+        const double err = ref::ulp_error(format_, got, exact);
+        bool ok;
+        double bound;
+        std::string admissible;
+        if (spec.kind == BoundSpec::Kind::kUlps) {
+          ok = err <= spec.ulps;
+          bound = spec.ulps;
+          admissible = "<= " + std::to_string(spec.ulps) + " ulp";
+        } else {
+          const Interval iv = kernel.y_interval(in, want, i);
+          ok = kernel.admits(iv, got);
+          bound = kernel.interval_ulps(iv, exact);
+          admissible = "[" + ref::describe_bits(format_, iv.lo) + ", " +
+                       ref::describe_bits(format_, iv.hi) + "]";
+        }
+        v->stats.add(err, got == exp);
+        note(v, "output", row, i, exact, exp, got, bound, admissible, !ok, &worst_fail, &worst_pass,
+             err);
+      }
+    }
+  }
+
+ private:
+  // Records an element: a failure replaces a smaller failure; a pass replaces a smaller pass
+  // only while nothing has failed.
+  void note(Verdict* v, const char* tensor, std::int64_t row, std::int64_t col,
+            const ref::Exact& exact, std::uint32_t expected, std::uint32_t got, double bound,
+            const std::string& admissible, bool failed, double* worst_fail, double* worst_pass,
+            double err = -1) const {
+    if (err < 0) err = ref::ulp_error(format_, got, exact);
+    const double key = std::isnan(err) ? 1e308 : err;
+    if (failed) {
+      if (v->kind != Verdict::Kind::kFail || key > *worst_fail) {
+        *worst_fail = key;
+        v->kind = Verdict::Kind::kFail;
+        v->message = std::string(tensor) + " outside the subject's bound of " + c_.profile;
+        fill(v, tensor, row, col, exact, expected, got, bound, admissible, err);
+      }
+    } else if (v->kind != Verdict::Kind::kFail && key > *worst_pass) {
+      *worst_pass = key;
+      fill(v, tensor, row, col, exact, expected, got, bound, admissible, err);
+    }
+  }
+  void fill(Verdict* v, const char* tensor, std::int64_t row, std::int64_t col,
+            const ref::Exact& exact, std::uint32_t expected, std::uint32_t got, double bound,
+            const std::string& admissible, double err) const {
+    ElementReport& w = v->worst;
+    w.tensor = tensor;
+    w.row = row;
+    w.col = col;
+    w.expected_exact = ref::to_decimal(exact, 30);
+    w.expected_rounded = ref::describe_bits(format_, expected);
+    w.observed = ref::describe_bits(format_, got);
+    w.admissible = admissible;
+    w.ulp_error = err;
+    w.bound = bound;
+  }
+
+  Case c_;
+  const OpInfo& op_;
+  ref::NormProfile profile_;
+  ref::Format format_;
+  std::vector<NormRowData> rows_;
+  std::vector<ref::NormRowResult> results_;
+  bool special_ = false;
+};
+
+class NormFamily : public Family {
+ public:
+  bool handles(const std::string& op) const override {
+    return op == "rmsnorm" || op == "fused_add_rmsnorm";
+  }
+  std::unique_ptr<Expectation> expect(const Case& c, const CaseBuffers& before) const override {
+    return std::make_unique<NormExpectation>(c, before);
+  }
+  void copy_input_row(const Case& c, const CaseBuffers& src, std::int64_t from, CaseBuffers& dst,
+                      std::int64_t to) const override {
+    const OpInfo& op = *find_op(c.op);
+    for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+      if (op.tensors[t].output || op.tensors[t].single_row) continue;
+      const HostTensor& a = src.tensor(static_cast<int>(t));
+      HostTensor& b = dst.tensor(static_cast<int>(t));
+      for (std::int64_t i = 0; i < c.hidden; ++i) b.set(to, i, a.get(from, i));
+    }
+  }
+};
+
+}  // namespace
+
+const Family& norm_family() {
+  static const NormFamily f;
+  return f;
 }
 
 }  // namespace kc::props

@@ -22,6 +22,9 @@ ref::NormProfile norm_profile(const Case& c);  // the case's claimed profile
 RmsNormArgs rmsnorm_args(const Case& c, const std::vector<void*>& role_ptrs);
 FusedAddRmsNormArgs fused_add_rmsnorm_args(const Case& c, const std::vector<void*>& role_ptrs);
 
+// Placeholder addresses laid out like the case, for the pure checks (rmsnorm_subjects.cpp).
+std::vector<void*> placeholder_pointers(const Case& c);
+
 // Host pointers of each tensor role (aliased outputs repeat their input's pointer).
 std::vector<void*> host_pointers(CaseBuffers& b, std::size_t roles);
 
@@ -32,5 +35,9 @@ struct NormRowData {
 std::vector<NormRowData> capture_norm_rows(const OpInfo& op, const Case& c, const CaseBuffers& b);
 
 ref::NormRowInput norm_row_input(const Case& c, const NormRowData& d);
+
+class Family;
+// The norm family's reference expectations (property.h).
+const Family& norm_family();
 
 }  // namespace kc::props
