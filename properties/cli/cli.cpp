@@ -138,12 +138,22 @@ void Results::set_summary(int pairs, int failed, bool timed_out, double seconds)
   summary_ = json::serialize(o);
 }
 
+void Results::set_fuzz(int shard, int shards, int rounds, std::uint64_t seed) {
+  json::object o;
+  o["shard"] = shard;
+  o["shards"] = shards;
+  o["rounds"] = rounds;
+  o["seed"] = std::to_string(seed);
+  fuzz_ = json::serialize(o);
+}
+
 bool Results::write() const {
   if (path_.empty()) return true;
   std::ofstream out(path_);
   out << "{\n  \"kconform_check\": 1,\n  \"commit\": \"" << git_short_sha()
       << "\",\n  \"gpu\": " << (props::gpu_available() ? "true" : "false")
-      << ",\n  \"summary\": " << summary_ << ",\n  \"results\": [\n";
+      << ",\n  \"summary\": " << summary_
+      << (fuzz_.empty() ? std::string() : ",\n  \"fuzz\": " + fuzz_) << ",\n  \"results\": [\n";
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     out << "    " << entries_[i] << (i + 1 < entries_.size() ? ",\n" : "\n");
   }

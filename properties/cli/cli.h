@@ -1,6 +1,7 @@
 // Shared pieces of the kconform command line: argument parsing, JSON results, the commands.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -37,12 +38,14 @@ class Results {
   explicit Results(std::string path) : path_(std::move(path)) {}
   void add(const props::Subject& s, props::PropertyId p, const props::CheckResult& r);
   void set_summary(int pairs, int failed, bool timed_out, double seconds);
+  void set_fuzz(int shard, int shards, int rounds, std::uint64_t seed);
   bool write() const;  // true when no path was given
 
  private:
   std::string path_;
   std::vector<std::string> entries_;
   std::string summary_;
+  std::string fuzz_;
 };
 
 int cmd_fuzz(const Args& a);

@@ -22,6 +22,7 @@
 #include "kc/props/property.h"
 #include "kc/props/repro.h"
 #include "kc/ref/rmsnorm.h"
+#include "results.h"
 
 namespace kc::cli {
 namespace {
@@ -138,93 +139,22 @@ int cmd_list(const Args& a) {
   return 0;
 }
 
-// A subject that restricts another to some dtypes (check --dtype).
-class DtypeFilter : public Subject {
- public:
-  DtypeFilter(const Subject& s, std::vector<DType> d) : s_(s), d_(std::move(d)) {}
-  std::string name() const override { return s_.name(); }
-  std::string op() const override { return s_.op(); }
-  std::string profile() const override { return s_.profile(); }
-  Backend backend() const override { return s_.backend(); }
-  std::vector<DType> dtypes() const override { return d_; }
-  props::Promises promises() const override { return s_.promises(); }
-  props::BoundSpec bound() const override { return s_.bound(); }
-  Status check(const props::Case& c) const override { return s_.check(c); }
-  Status run(const props::Case& c, const std::vector<void*>& p, cudaStream_t st) const override {
-    return s_.run(c, p, st);
-  }
-  std::string twin() const override { return s_.twin(); }
-  std::string defect() const override { return s_.defect(); }
-
- private:
-  const Subject& s_;
-  std::vector<DType> d_;
-};
-
 int cmd_check(const Args& a) {
   if (a.flag("help")) {
     std::fputs(kCheckHelp, stdout);
     return 0;
   }
-  const std::string backend = a.value("backend", "auto");
-  const bool mutants = a.flag("mutants");
   const std::string level = a.value("level", "quick");
-  std::vector<PropertyId> props_sel;
-  for (const std::string& p : a.values("property")) {
-    PropertyId id;
-    if (!props::property_from_name(p, &id)) return usage_error("unknown property '" + p + "'");
-    props_sel.push_back(id);
-  }
-  if (props_sel.empty()) {
-    for (int i = 0; i < props::kPropertyCount; ++i) props_sel.push_back(static_cast<PropertyId>(i));
-  }
-  std::vector<DType> dtypes;
-  for (const std::string& d : a.values("dtype")) {
-    DType t;
-    if (!dtype_from_name(d.c_str(), &t)) return usage_error("unknown dtype '" + d + "'");
-    dtypes.push_back(t);
-  }
   int shard = 0;
   int shards = 1;
   if (a.has("shard") && !parse_shard(a.value("shard", ""), &shard, &shards)) {
     return usage_error("--shard wants I/N with 0 <= I < N");
   }
-  const std::vector<std::string> names = a.values("subject");
-  const std::string op = a.value("op", "");
-  const std::string profile = a.value("profile", "");
-
-  // The selection: subjects x properties that apply.
-  struct Pair {
-    const Subject* s;
-    PropertyId p;
-  };
-  std::vector<Pair> pairs;
-  int gpu_skipped = 0;
-  for (const auto& s : props::subjects()) {
-    if (!s->defect().empty() && !mutants) continue;
-    if (!names.empty()) {
-      bool hit = false;
-      for (const std::string& n : names)
-        hit = hit || s->name() == n || s->name().find(n) != std::string::npos;
-      if (!hit) continue;
-    }
-    if (!op.empty() && s->op() != op) continue;
-    if (!profile.empty() && s->profile() != profile) continue;
-    const bool gpu = s->backend() == Backend::kGpu;
-    if (backend == "host" && gpu) continue;
-    if (backend == "gpu" && !gpu) continue;
-    if (backend == "auto" && names.empty() && gpu_present() == !gpu && s->defect().empty())
-      continue;
-    for (PropertyId p : props_sel) {
-      std::string why;
-      if (!props::property_applies(p, *s, &why)) continue;
-      if (gpu && !gpu_present()) {
-        ++gpu_skipped;
-        continue;
-      }
-      pairs.push_back({s.get(), p});
-    }
-  }
+  Selection sel;
+  std::string err;
+  if (!select_pairs(a, &sel, &err)) return usage_error(err);
+  const std::vector<Pair>& pairs = sel.pairs;
+  const int gpu_skipped = sel.gpu_skipped;
   std::vector<Pair> mine;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     if (static_cast<int>(i % static_cast<std::size_t>(shards)) == shard) mine.push_back(pairs[i]);
@@ -249,9 +179,8 @@ int cmd_check(const Args& a) {
       timed_out = true;
       break;
     }
-    const Subject& base = *mine[i].s;
-    const PropertyId p = mine[i].p;
-    const DtypeFilter filtered(base, dtypes.empty() ? base.dtypes() : dtypes);
+    const Subject& base = *mine[i].subject;
+    const PropertyId p = mine[i].property;
     props::CheckConfig cfg;
     cfg.budget = props::budget_for(p, base, level);
     if (a.has("cases")) cfg.budget.cases = std::atoi(a.value("cases", "100").c_str());
@@ -260,7 +189,7 @@ int cmd_check(const Args& a) {
                                   : 0;
     cfg.repro_dir = a.value("repro-dir", ".");
     cfg.verbose = a.flag("verbose");
-    const props::CheckResult r = props::check_property(p, filtered, cfg);
+    const props::CheckResult r = props::check_property(p, base, cfg);
     ++ran;
     results.add(base, p, r);
     if (!r.passed) ++failed;

@@ -1,0 +1,133 @@
+// libFuzzer target of the norm family: decodes bytes into a case (profile, dtype, shape, strides,
+// offsets, in place, eps, value and weight classes, special-value injections, data seed) and
+// asserts on the host twin of the profile the same properties `kconform check` runs:
+// support_agrees, bounded_error, special_values, layout_invariant, batch_invariant. A failure
+// prints the case as check would, writes a repro into KC_FUZZ_REPRO_DIR (default .) and aborts,
+// so libFuzzer keeps the input.
+//
+// Built twice: with clang -fsanitize=fuzzer,address,undefined (fuzz/libfuzzer/) and with a
+// replay main (replay_main.cpp) that runs files or directories, which is how ctest replays the
+// seed corpus fuzz/corpus/rmsnorm on every run.
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "kc/kernels/rmsnorm.h"
+#include "kc/props/property.h"
+#include "kc/props/repro.h"
+
+namespace {
+
+using kc::props::Case;
+
+class Bytes {
+ public:
+  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
+  std::uint8_t u8() { return i_ < n_ ? d_[i_++] : 0; }
+  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(u8()) << (8 * k);
+    return v;
+  }
+  std::size_t pick(std::size_t n) { return n == 0 ? 0 : u8() % n; }
+
+ private:
+  const std::uint8_t* d_;
+  std::size_t n_;
+  std::size_t i_ = 0;
+};
+
+const char* const kProfiles[] = {"rmsnorm.fp32",           "rmsnorm.hf",
+                                 "rmsnorm.gemma",          "fused_add_rmsnorm.fp32_sum",
+                                 "fused_add_rmsnorm.hf",   "fused_add_rmsnorm.fp32_sum_hf_cast",
+                                 "fused_add_rmsnorm.gemma"};
+
+Case decode(Bytes& b) {
+  Case c;
+  c.profile = kProfiles[b.pick(7)];
+  c.op = c.profile.rfind("fused", 0) == 0 ? "fused_add_rmsnorm" : "rmsnorm";
+  c.dtype = kc::kAllDTypes[b.pick(3)];
+  // Hidden: edges (0, 1, 7, 8, 9, ..., and two above the maximum), or any size up to 4095.
+  static const std::int64_t kEdges[] = {0,
+                                        1,
+                                        7,
+                                        8,
+                                        9,
+                                        15,
+                                        16,
+                                        17,
+                                        255,
+                                        256,
+                                        257,
+                                        769,
+                                        1020,
+                                        1024,
+                                        4095,
+                                        4096,
+                                        kc::kMaxHidden,
+                                        kc::kMaxHidden + 1};
+  const std::uint16_t h = b.u16();
+  c.hidden = (h & 0x8000u) ? kEdges[(h & 0x7fffu) % (sizeof kEdges / sizeof kEdges[0])]
+                           : static_cast<std::int64_t>(h & 0x0fffu) + 1;
+  c.num_tokens = static_cast<std::int64_t>(b.pick(9));  // 0..8
+  if (c.hidden >= kc::kMaxHidden) c.num_tokens = std::min<std::int64_t>(c.num_tokens, 1);
+  static const float kEps[] = {1e-6f, 1e-5f, 0x1p-7f, 0.0f, -1e-6f};
+  c.eps = kEps[b.pick(5)];
+  const kc::props::OpInfo& op = *kc::props::find_op(c.op);
+  const bool in_place = b.u8() & 1;
+  for (const kc::props::TensorRole& role : op.tensors) {
+    kc::props::TensorLayout l;
+    const std::uint8_t pad = b.u8();
+    l.row_stride =
+        c.hidden + ((pad & 0x80) ? (pad & 0x3f) : 0) - ((pad & 0x40) && c.hidden > 1 ? 1 : 0);
+    l.offset = b.u8() % 16;
+    l.in_place = role.output && in_place;
+    c.tensors.push_back(l);
+  }
+  const std::size_t classes = 1 + b.pick(3);
+  for (std::size_t k = 0; k < classes; ++k) {
+    c.row_classes.push_back(static_cast<kc::props::ValueClass>(
+        b.pick(static_cast<std::size_t>(kc::props::ValueClass::kCount))));
+  }
+  c.weight_class = static_cast<kc::props::WeightClass>(
+      b.pick(static_cast<std::size_t>(kc::props::WeightClass::kCount)));
+  const std::size_t injections = b.pick(4);
+  for (std::size_t k = 0; k < injections; ++k) {
+    kc::props::Injection j;
+    j.tensor = b.u8() % 3;
+    j.row = b.u8();
+    j.col = b.u16();
+    j.kind = static_cast<kc::props::Special>(b.pick(3));
+    c.injections.push_back(j);
+  }
+  c.seed = b.u64();
+  return c;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  Bytes b(data, size);
+  const Case c = decode(b);
+  const kc::props::Subject* s = kc::props::find_subject("kc.twin." + c.profile);
+  if (s == nullptr) std::abort();
+  using kc::props::PropertyId;
+  for (PropertyId p :
+       {PropertyId::kSupportAgrees, PropertyId::kBoundedError, PropertyId::kSpecialValues,
+        PropertyId::kLayoutInvariant, PropertyId::kBatchInvariant}) {
+    if (c.hidden > 4096 && p != PropertyId::kSupportAgrees) continue;  // keep exec/s high
+    const kc::props::Verdict v = kc::props::run_property(p, *s, c);
+    if (v.failed()) {
+      std::fputs(kc::props::describe_failure(*s, p, c, v).c_str(), stderr);
+      const char* dir = std::getenv("KC_FUZZ_REPRO_DIR");
+      const std::string path = kc::props::write_repro(dir ? dir : ".", *s, p, c, v);
+      std::fprintf(stderr, "repro: %s\nreplay: %s\n", path.c_str(),
+                   kc::props::replay_command(path).c_str());
+      std::abort();
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,39 @@
+// Per-commit reports (DESIGN.md section 10): reports/<short-sha>/ with env.json, precision.json,
+// perf.json and summary.md (tables, gnuplot plots, targets, and the diff against a baseline
+// report). Schema and thresholds: README, "Results and reports".
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kc::reports {
+
+struct ReportInputs {
+  std::vector<std::string> check_files;  // kconform check / fuzz --json outputs
+  std::vector<std::string> perf_files;   // kconform bench outputs
+  std::string env_file;                  // an env.json to use instead of this machine's
+  std::string baseline_dir;              // a previous report to compare with
+  std::string out_dir;
+  bool plots = true;
+};
+
+struct ReportOutcome {
+  bool ok = true;
+  std::string error;
+  int regressions = 0;    // against the baseline
+  int target_misses = 0;  // performance targets not met
+  std::string summary_path;
+};
+
+ReportOutcome write_report(const ReportInputs& in);
+
+// This machine and build: GPU, driver, toolkit, compiler, flags, commit (env.json).
+std::string environment_json();
+
+// Noise thresholds of the baseline diff.
+inline constexpr double kBandwidthNoise = 0.03;  // GB/s may drop 3% before it is a regression
+inline constexpr double kDecodeNoise = 0.05;     // us per call may grow 5%
+inline constexpr double kUlpNoise = 1e-3;        // max ULP error may grow 0.001 ulp
+inline constexpr double kExactNoise = 0.01;      // the exact-match fraction may drop 1 point
+
+}  // namespace kc::reports
