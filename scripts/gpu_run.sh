@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
-# One GPU session on the GPU host (see the README, "GPU runs"): build, run the gpu-labelled tests
-# (compute-sanitizer included), then the benchmarks; logs and JSON go to $OUT.
-# Usage: scripts/gpu_run.sh [tests|bench|ncu|peers|all[,...]] [benchmark filter] [peers args]
-#   e.g. scripts/gpu_run.sh tests,bench 'BM_Copy|BM_Decode/0/2/' --quick
+# One GPU session on the GPU host (see the README, "GPU runs"): build, then any of
+#   tests  every gpu-labelled ctest (bitwise twin checks, the property suite against the GPU
+#          subjects, GPU calibration mutants, regression replays, compute-sanitizer)
+#   check  kconform check on the GPU subjects, 8 shards in parallel, JSON for the report
+#   bench  the benchmark binary alone (our rows; filter as the second argument)
+#   kbench kconform bench: our rows and the PyTorch peers, merged (the report's perf.json)
+#   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
+#   ab     A/B of kernel variants (below)
+#   ncu    Nsight Compute sections of one decode and one bandwidth launch
+# Logs and JSON are written under $KC_LOGS and packed into $OUT/gpu_<modes>.tar.gz at the end
+# (the device tool returns at most 8 files). env.json describes the GPU host for the report.
+# Usage: scripts/gpu_run.sh MODES[,...] [benchmark filter] [peers args]
+#   e.g. scripts/gpu_run.sh tests,check; scripts/gpu_run.sh bench 'BM_Copy|BM_Decode/0/2/'
+# ab: KC_AB holds space-separated preprocessor definitions, one variant each (e.g.
+# KC_AB='KC_NORM_MIN_LANES=1 KC_NORM_MIN_LANES=64'); each is built as its own tree (the
+# benchmark only) and run with the same filter as this tree's benchmark (mode bench), in the
+# same session; ab.txt lists every row side by side (us per call for decode rows, % of the
+# copy measured in the same process for bandwidth rows).
 set -uo pipefail
-mode=${1:-all}
+mode=${1:-tests}
 filter=${2:-.}
 peer_args=${3:-}
-has() { case ",$mode," in *",$1,"*|*",all,"*) return 0;; esac; return 1; }
-out=${OUT:-/tmp/kc_out}
+has() { case ",$mode," in *",$1,"*) return 0;; esac; return 1; }
+out=${KC_LOGS:-/tmp/kc_logs}
 mkdir -p "$out"
+pack() {
+  [ -n "${OUT:-}" ] && tar -czf "$OUT/gpu_$(echo "$mode" | tr ',' '_').tar.gz" -C "$out" . 2>/dev/null
+}
+trap pack EXIT
+trap 'echo "stopped: time limit"; exit 124' TERM  # (timeout 500 scripts/gpu_run.sh ...)
 build=/tmp/kc_build
 if [ -d .deps ] && ls .deps/*.deb >/dev/null 2>&1; then
   mkdir -p /tmp/deps && for f in .deps/*.deb; do dpkg -x "$f" /tmp/deps; done
@@ -23,13 +42,70 @@ cmake --build "$build" -j 16 > "$out/build.log" 2>&1 || { grep -E 'error' "$out/
 echo "build: $(( $(date +%s) - start )) s"
 rc=0
 if has tests; then
-  ctest --test-dir "$build" -L gpu --output-on-failure -j 1 > "$out/ctest_gpu.log" 2>&1 || rc=1
-  grep -E 'tests passed|Passed|Failed|Skipped|\*\*\*' "$out/ctest_gpu.log" | tail -25
+  # The property ctests are independent processes; the sanitizer runs are slow but small.
+  ctest --test-dir "$build" -L gpu --output-on-failure -j 8 --timeout 400 \
+      > "$out/ctest_gpu.log" 2>&1 || rc=1
+  grep -E 'tests passed|tests failed|\(Failed|\(Subprocess|\(Timeout|Total Test' "$out/ctest_gpu.log" | tail -25
+  grep -E 'mutant\.gpu\.|caught by' "$out/ctest_gpu.log" | head -12
+fi
+kc="$build/properties/kconform"
+if has check; then
+  t0=$(date +%s)
+  pids=()
+  for i in 0 1 2 3 4 5 6 7; do
+    "$kc" check --shard "$i/8" --json "$out/check.$i.json" --repro-dir "$out/repros" --quiet \
+        > "$out/check.$i.log" 2>&1 &
+    pids+=($!)
+  done
+  crc=0
+  for p in "${pids[@]}"; do wait "$p" || crc=1; done
+  [ "$crc" -ne 0 ] && rc=1
+  echo "check: 8 shards, status $crc, $(( $(date +%s) - t0 )) s"
+  tail -q -n 2 "$out"/check.*.log | grep -v '^$' | head -16
+fi
+if has kbench; then
+  "$kc" bench --out "$out/perf.json" > "$out/kbench.log" 2>&1 || rc=1
+  tail -5 "$out/kbench.log"
+fi
+if has check || has kbench; then
+  # This host's env.json (GPU, driver, toolkit, flags) for a report written elsewhere.
+  "$kc" report --out "$out/report_env" > "$out/report_env.log" 2>&1 || true
 fi
 if has bench; then
   "$build/bench/rmsnorm_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
       --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/bench.log" 2>&1 || rc=1
   grep -E 'BM_' "$out/bench.log" | awk '{ printf "%-60s", $1; for (i = 2; i <= NF; i++) if ($i ~ /GBps|pct_copy|us_per_call/) printf " %s", $i; print "" }' | tail -80
+fi
+if has ab; then
+  files=("$out/bench.json")
+  names=("default")
+  i=0
+  for def in ${KC_AB:-}; do
+    i=$((i + 1))
+    tree=/tmp/kc_ab_$i
+    cmake -S . -B "$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
+          -DCMAKE_CUDA_ARCHITECTURES=90a "-DCMAKE_CXX_FLAGS=-D$def" "-DCMAKE_CUDA_FLAGS=-D$def" \
+          > "$out/ab_configure_$i.log" 2>&1 &&
+      cmake --build "$tree" -j 16 --target rmsnorm_bench > "$out/ab_build_$i.log" 2>&1 ||
+      { echo "ab: variant $def did not build"; rc=1; continue; }
+    "$tree/bench/rmsnorm_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
+        --benchmark_out="$out/bench_ab_$i.json" --benchmark_out_format=json \
+        > "$out/bench_ab_$i.log" 2>&1 || rc=1
+    files+=("$out/bench_ab_$i.json")
+    names+=("$def")
+  done
+  python3 - "${#files[@]}" "${files[@]}" "${names[@]}" > "$out/ab.txt" <<'PY'
+import json, sys
+n = int(sys.argv[1]); files = sys.argv[2:2 + n]; names = sys.argv[2 + n:]
+runs = [{b["name"]: b for b in json.load(open(f))["benchmarks"]} for f in files]
+print("%-46s" % "benchmark" + "".join("%24s" % x[:23] for x in names))
+for name in runs[0]:
+    key = "us_per_call" if "Decode" in name else "pct_copy"
+    vals = [r.get(name, {}).get(key) for r in runs]
+    print("%-46s" % name.replace("/manual_time", "")[:46] +
+          "".join("%24s" % ("-" if v is None else "%.3f" % v) for v in vals))
+PY
+  cat "$out/ab.txt"
 fi
 if has ncu; then
   # Stall reasons and duration of one decode launch (1 x 1024 bf16) and memory throughput of one

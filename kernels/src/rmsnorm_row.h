@@ -4,7 +4,10 @@
 //  1. Layout (row_layout): the row is cut into 16-byte vectors of `vec` elements; lane t of
 //     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(ceil(vectors / 4)) clamped to
 //     [1, 1024], so a lane owns at most 4 vectors unless hidden is very large (then the row is
-//     streamed twice instead of held). It depends on (dtype, hidden) only.
+//     streamed twice instead of held). It depends on (dtype, hidden) only, never on the number
+//     of rows (batch invariance). A GPU launch may spread one lane's vectors over several
+//     threads (the decode path does): the lane's sum is then passed from thread to thread in
+//     the same order, so the bits do not change.
 //  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
 //     rn(s_i) read back as fp32 (ResidualSum::kRounded).
 //  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
@@ -26,6 +29,16 @@ namespace kc::detail {
 
 inline constexpr int kMaxLanes = 1024;
 inline constexpr int kRegisterVectors = 4;  // vectors a lane holds in registers
+// Layout experiments only (scripts/gpu_run.sh ab): a row with at least this many vectors gets
+// at least this many lanes. It changes every such row's reduction order (twins and tests follow,
+// sharing this header), so every build but an experiment's keeps the default, 1 (no floor).
+// Measured on the H100 with 128 (bench/notes/rmsnorm_perf.md, v5): decode 0.4-0.6 us faster at
+// hidden 1024-2048, rmsnorm bandwidth at hidden 2048 down from 92.9 to 87.6 % of copy; the
+// decode path's thread split (rmsnorm.cuh) is the way to the decode gain without the loss.
+#ifndef KC_NORM_MIN_LANES
+#define KC_NORM_MIN_LANES 1
+#endif
+inline constexpr int kMinLanes = KC_NORM_MIN_LANES;
 
 KC_HD int next_pow2(int v) {
   int p = 1;
@@ -38,6 +51,8 @@ KC_HD RowLayout row_layout(int vec, std::int64_t hidden) {
   l.vec = vec;
   l.vectors = static_cast<int>((hidden + vec - 1) / vec);
   int lanes = next_pow2((l.vectors + kRegisterVectors - 1) / kRegisterVectors);
+  const int spread = next_pow2(l.vectors) < kMinLanes ? next_pow2(l.vectors) : kMinLanes;
+  if (lanes < spread) lanes = spread;
   if (lanes > kMaxLanes) lanes = kMaxLanes;
   if (lanes < 1) lanes = 1;
   l.lanes = lanes;

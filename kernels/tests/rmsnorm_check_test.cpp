@@ -233,7 +233,16 @@ TEST(RmsNormLayoutTest, DependsOnlyOnDtypeAndHidden) {
       }
     }
   }
+  // The rule of rmsnorm_row.h: next_pow2(ceil(vectors / 4)) lanes, at most 1024.
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 8).lanes, 1);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).lanes, 4);  // 13 vectors: 4, 4, 3, 2
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).per_lane, 4);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 1024).lanes, 32);
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 4096).lanes, 128);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 16384).lanes, 512);
+  EXPECT_EQ(rmsnorm_layout(DType::kFp32, 1024).lanes, 64);
+  EXPECT_EQ(rmsnorm_layout(DType::kFp16, 65536).per_lane, 8);  // streamed
+  EXPECT_TRUE(rmsnorm_layout(DType::kFp16, 65536).streamed);
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 0).lanes, 0);  // unsupported: empty layout
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -69,6 +70,10 @@ double now_seconds() {
 }
 
 std::string git_short_sha() {
+  // KC_COMMIT names the commit where the tree has no .git (a copy sent to a GPU host).
+  if (const char* given = std::getenv("KC_COMMIT"); given != nullptr && *given != '\0') {
+    return given;
+  }
   FILE* p = popen("git rev-parse --short HEAD 2>/dev/null", "r");
   if (p == nullptr) return "unknown";
   char buf[64] = {0};

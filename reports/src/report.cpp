@@ -261,7 +261,11 @@ bool plot(const fs::path& dir, const std::string& name, const std::string& scrip
 
 std::string environment_json() {
   json::object o;
-  const std::string sha = run_command("git rev-parse --short HEAD 2>/dev/null");
+  // KC_COMMIT names the commit where the tree has no .git (a copy sent to a GPU host).
+  const char* given = std::getenv("KC_COMMIT");
+  const std::string sha = given != nullptr && *given != '\0'
+                              ? std::string(given)
+                              : run_command("git rev-parse --short HEAD 2>/dev/null");
   o["commit"] = sha.empty() ? "unknown" : sha;
   const std::time_t now = std::time(nullptr);
   char date[32];
