@@ -38,6 +38,15 @@ bool DeviceCase::upload(const CaseBuffers& host, std::string* error) {
       return false;
     }
   }
+  // A copy from pageable memory may return before its DMA has landed, and the subjects run on
+  // non-blocking streams that do not wait for the legacy stream: without this wait a kernel can
+  // read inputs half uploaded and the canaries can land on top of its outputs (seen on the
+  // H100: unwritten and nondeterministic elements in every property).
+  const cudaError_t e = cudaStreamSynchronize(cudaStreamLegacy);
+  if (e != cudaSuccess) {
+    *error = std::string("upload: ") + cudaGetErrorString(e);
+    return false;
+  }
   return true;
 }
 

@@ -21,7 +21,8 @@ class DeviceCase {
   DeviceCase& operator=(const DeviceCase&) = delete;
   ~DeviceCase();
 
-  // Allocates and uploads every owned arena of `host`. False (with *error) on a CUDA failure.
+  // Allocates and uploads every owned arena of `host`; returns once the data is on the device
+  // (visible to any stream). False (with *error) on a CUDA failure.
   bool upload(const CaseBuffers& host, std::string* error);
   // Device pointers of each tensor role, at the same element offsets as the host's.
   std::vector<void*> pointers(const CaseBuffers& host, std::size_t roles) const;
