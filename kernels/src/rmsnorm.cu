@@ -5,9 +5,7 @@
 //    one wave (SMs x resident blocks per SM, from the occupancy calculator), the blocks walking
 //    the rows grid-stride in equal shares.
 //  - Decode path (fewer such blocks than SMs): fewer rows per block, down to one row or one
-//    warp, so the rows spread over as many SMs as possible. A lane's vectors may be spread over
-//    split = 1, 2 or 4 threads (rmsnorm.cuh) while the row stays within 128 threads: blockDim =
-//    (lanes * split, rows per block).
+//    warp, so the rows spread over as many SMs as possible.
 //  - blockDim.x * blockDim.y is always a whole number of warps (the shuffles name all 32).
 //  - PDL on sm_90+ unless Pdl::kOff.
 #include <cuda_runtime.h>
@@ -130,43 +128,20 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
 
   const int lanes = p.layout.lanes;
-  const int bw_rows = lanes >= 256 ? 1 : 256 / lanes;  // 256-thread blocks when rows are short
-  const std::int64_t bw_blocks = (j.rows + bw_rows - 1) / bw_rows;
-  const bool decode = bw_blocks < dev.sms;
-  const RowPath path = p.layout.streamed        ? RowPath::kStreamed
-                       : decode && lanes <= 512 ? RowPath::kRegisterHeldWeight
-                                                : RowPath::kRegister;
-  int rows_per_block = bw_rows;
-  if (decode) {
-    // Decode: as many blocks as rows allow, up to one per SM; the held-weight path of 16-byte
-    // rows splits a lane over up to 4 threads (one vector each) while the row stays within 128
-    // threads.
-    if (path == RowPath::kRegisterHeldWeight && p.aligned) {  // element instances: split 1
-      const int held = next_pow2(p.layout.per_lane);
-      while (p.split * 2 <= held && lanes * p.split * 2 <= 128) p.split *= 2;
-    }
-    const std::int64_t want = (j.rows + dev.sms - 1) / dev.sms;  // <= bw_rows
-    for (;;) {
-      const int row_threads = lanes * p.split;
-      const int warp_rows = row_threads >= 32 ? 1 : 32 / row_threads;  // rows of whole warps
-      rows_per_block = static_cast<int>((want + warp_rows - 1) / warp_rows * warp_rows);
-      // The held-weight path is compiled for blocks of up to 512 threads; want * lanes <= 256,
-      // so split 1 always fits.
-      if (path != RowPath::kRegisterHeldWeight || rows_per_block * row_threads <= 512) break;
-      p.split /= 2;
-    }
-  }
-  // lanes, split and (lanes < 32) 32 / lanes are powers of two: every block is whole warps.
-  const int row_threads = lanes * p.split;
+  const LaunchShape shape = launch_shape(lanes, j.rows, dev.sms);
+  const int rows_per_block = shape.rows_per_block;
+  const RowPath path = p.layout.streamed              ? RowPath::kStreamed
+                       : shape.decode && lanes <= 512 ? RowPath::kRegisterHeldWeight
+                                                      : RowPath::kRegister;
   const void* kernel = kernel_for<D, K, M>(path, p.aligned);
   const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
   const std::int64_t resident =
-      static_cast<std::int64_t>(dev.sms) * blocks_per_sm(kernel, row_threads * rows_per_block);
+      static_cast<std::int64_t>(dev.sms) * blocks_per_sm(kernel, lanes * rows_per_block);
   const std::int64_t blocks = blocks_needed < resident ? blocks_needed : resident;
 
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = dim3(static_cast<unsigned>(blocks));
-  cfg.blockDim = dim3(static_cast<unsigned>(row_threads), static_cast<unsigned>(rows_per_block));
+  cfg.blockDim = dim3(static_cast<unsigned>(lanes), static_cast<unsigned>(rows_per_block));
   cfg.dynamicSmemBytes = 0;
   cfg.stream = stream;
   cudaLaunchAttribute attr[1];

@@ -13,12 +13,6 @@
 //    that): the output pass re-reads x (and r) and recomputes z bit for bit.
 //  - Reduction: xor-butterfly over lanes within a warp (width min(lanes, 32)), then per-warp
 //    totals through shared memory and a butterfly over warps: the pairwise tree of the twin.
-//  - Decode split (kRegisterHeldWeight kVector instances only): a lane's <= 4 vectors may be
-//    spread over `split` (1, 2 or 4) adjacent threads, so that a short batch of narrow rows runs
-//    on four warps instead of one long instruction stream. The lane's sum is still one chain:
-//    part 0 of the lane runs it over its vectors and hands it to part 1 by shuffle, and so on;
-//    the lane total is then broadcast to the lane's threads and the butterfly runs over lanes
-//    (xor distances split, 2 split, ...): the same operations in the same order as split 1.
 //  - PDL (sm_90+): wait for the previous grid before the first global access, then let the next
 //    grid launch (it waits in turn for this one to complete).
 #pragma once
@@ -45,8 +39,7 @@ struct NormParams {
   std::int64_t rows;
   RowLayout layout;
   RowMath math;
-  bool aligned;   // (launcher) every row 16-byte aligned and hidden a multiple of vec
-  int split = 1;  // threads a lane (kRegisterHeldWeight: 1, 2 or 4; other paths: 1)
+  bool aligned;  // (launcher) every row 16-byte aligned and hidden a multiple of vec
 };
 
 __device__ __forceinline__ void pdl_wait() {
@@ -60,32 +53,27 @@ __device__ __forceinline__ void pdl_launch_dependents() {
 #endif
 }
 
-// Sum of the lane partial sums of one row (the pairwise tree of rmsnorm_row.h). The row has
-// `threads` = lanes * split threads (blockDim.x), the lanes' totals replicated over their split
-// threads. Every thread of the block must call it the same number of times (it may synchronise
-// the block).
-__device__ __forceinline__ float row_sum(float acc, int threads, int split,
-                                         float (&warp_total)[2][32], int buf) {
-  const int width = threads < 32 ? threads : 32;
-  for (int m = split; m < width; m <<= 1) {
-    acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m, width));
-  }
-  if (threads <= 32) return acc;
-  const int nw = threads / 32;
-  const int t = threadIdx.x;
-  const int warp_in_block = (threadIdx.y * threads + t) / 32;
-  if ((t & 31) == 0) warp_total[buf][warp_in_block] = acc;
+// Sum of the lane partial sums of one row (the pairwise tree of rmsnorm_row.h). Every thread
+// of the block must call it the same number of times (it may synchronise the block).
+__device__ __forceinline__ float row_sum(float acc, int lanes, float (&warp_total)[2][32],
+                                         int buf) {
+  const int width = lanes < 32 ? lanes : 32;
+  for (int m = 1; m < width; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m, width));
+  if (lanes <= 32) return acc;
+  const int nw = lanes / 32;
+  const int lane = threadIdx.x;
+  const int warp_in_block = (threadIdx.y * lanes + lane) / 32;
+  if ((lane & 31) == 0) warp_total[buf][warp_in_block] = acc;
   __syncthreads();
-  float w = (t & 31) < nw ? warp_total[buf][threadIdx.y * nw + (t & 31)] : 0.0f;
-  for (int m = 1; m < nw; m <<= 1) w = fadd(w, __shfl_xor_sync(0xffffffffu, w, m, nw));
-  return __shfl_sync(0xffffffffu, w, 0);
+  float t = (lane & 31) < nw ? warp_total[buf][threadIdx.y * nw + (lane & 31)] : 0.0f;
+  for (int m = 1; m < nw; m <<= 1) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m, nw));
+  return __shfl_sync(0xffffffffu, t, 0);
 }
 
 // How a kernel instance keeps a row (chosen by the launcher; the arithmetic is the same):
 //  kRegisterHeldWeight (decode launches, lanes <= 512, up to 128 registers a thread): z and the
 //    lane's weight vectors stay in registers; the weight is loaded with the first input vectors,
-//    so a short batch pays one memory round trip instead of two. A lane may be split over 2 or
-//    4 threads (NormParams::split).
+//    so a short batch pays one memory round trip instead of two.
 //  kRegister (bandwidth launches and lanes == 1024, at most 64 registers a thread for
 //    occupancy): z in registers, the weight re-read per row from L1/L2.
 //  kStreamed: more than 4 vectors a lane; the row is read twice.
@@ -104,14 +92,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
   __shared__ float warp_total[2][32];  // double-buffered: one barrier per row group
 
   const int lanes = p.layout.lanes;
-  // Thread threadIdx.x serves lane threadIdx.x / split and, of that lane's vectors k = 0..3,
-  // those with k / (4 / split) == part (split 1: all four).
-  constexpr bool kSplit = kHeldWeight && kVector;  // element instances keep split 1
-  const int split = kSplit ? p.split : 1;
-  const int lane = kSplit ? static_cast<int>(threadIdx.x) / split : threadIdx.x;
-  const int part = kSplit ? static_cast<int>(threadIdx.x) % split : 0;
-  const int part_shift = split == 1 ? 2 : (split == 2 ? 1 : 0);  // log2(4 / split)
-  auto mine = [&](int k) { return !kSplit || (k >> part_shift) == part; };
+  const int lane = threadIdx.x;
   const int vectors = p.layout.vectors;
   const int hidden = p.math.hidden;
   const T* w = static_cast<const T*>(p.w);
@@ -125,7 +106,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
 #pragma unroll
     for (int k = 0; k < kRegisterVectors; ++k) {
       const int v = lane + k * lanes;
-      if (v < vectors && mine(k)) held_w[k].template load<kVector>(w, v, hidden);
+      if (v < vectors) held_w[k].template load<kVector>(w, v, hidden);
     }
   }
   int buf = 0;
@@ -182,30 +163,18 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
 
     float acc = 0.0f;
     if constexpr (!kStreamed) {
-      // A lane keeps its vectors in their narrowest exact form and rebuilds z from it when it
-      // needs z again (bitwise the same): x for rmsnorm, rn(s) for the rounded sum, x and r for
+      // A lane keeps its vectors in their narrowest exact form and rebuilds z from it in the
+      // output pass (bitwise the same): x for rmsnorm, rn(s) for the rounded sum, x and r for
       // the fp32 sum of 16-bit rows (s is recomputed), z itself for fp32 rows.
       constexpr bool kKeepZ = D == DType::kFp32 && K == NormKind::kFusedFp32Sum;
       constexpr bool kKeepR = !kKeepZ && K == NormKind::kFusedFp32Sum;
       Vec held[kRegisterVectors];
       Vec held_r[kKeepR ? kRegisterVectors : 1];
       float held_z[kKeepZ ? kRegisterVectors : 1][V];
-      auto rebuild = [&](int k, float(&z)[V]) {
-#pragma unroll
-        for (int e = 0; e < V; ++e) {
-          if constexpr (kKeepZ) {
-            z[e] = held_z[k][e];
-          } else if constexpr (kKeepR) {
-            z[e] = residual_sum(held[k].value(e), held_r[k].value(e));  // s again
-          } else {
-            z[e] = held[k].value(e);  // x, or rn(s) read back
-          }
-        }
-      };
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
         const int v = lane + k * lanes;
-        if (active && v < vectors && mine(k)) {
+        if (active && v < vectors) {
           Vec xv;
           Vec rv;
           Vec ro;
@@ -214,7 +183,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
           normalised(xv, rv, z, ro);
           if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
-          if (split == 1) acc = accumulate(z, acc);
+          acc = accumulate(z, acc);
           if constexpr (kKeepZ) {
 #pragma unroll
             for (int e = 0; e < V; ++e) held_z[k][e] = z[e];
@@ -226,32 +195,22 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           }
         }
       }
-      if (kSplit && split > 1) {
-        // The lane's chain, part by part: part q continues the sum part q - 1 handed over.
-        for (int q = 0; q < split; ++q) {
-          if (part == q) {
-#pragma unroll
-            for (int k = 0; k < kRegisterVectors; ++k) {
-              const int v = lane + k * lanes;
-              if (active && v < vectors && mine(k)) {
-                float z[V];
-                rebuild(k, z);
-                acc = accumulate(z, acc);
-              }
-            }
-          }
-          const float handed = __shfl_up_sync(0xffffffffu, acc, 1, split);
-          if (q + 1 < split && part == q + 1) acc = handed;
-        }
-        acc = __shfl_sync(0xffffffffu, acc, split - 1, split);  // the lane total, to all parts
-      }
-      const float r = inv_rms(row_sum(acc, lanes * split, split, warp_total, buf), p.math);
+      const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
         const int v = lane + k * lanes;
-        if (active && v < vectors && mine(k)) {
+        if (active && v < vectors) {
           float z[V];
-          rebuild(k, z);
+#pragma unroll
+          for (int e = 0; e < V; ++e) {
+            if constexpr (kKeepZ) {
+              z[e] = held_z[k][e];
+            } else if constexpr (kKeepR) {
+              z[e] = residual_sum(held[k].value(e), held_r[k].value(e));  // s again
+            } else {
+              z[e] = held[k].value(e);  // x, or rn(s) read back
+            }
+          }
           write_output(v, z, r, kHeldWeight ? &held_w[k] : nullptr);
         }
       }
@@ -268,7 +227,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           acc = accumulate(z, acc);
         }
       }
-      const float r = inv_rms(row_sum(acc, lanes, 1, warp_total, buf), p.math);
+      const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
       if (active) {
         // Second pass: re-read x (and r), rebuild z bit for bit, write both outputs. Nothing
         // was written in the first pass, so this is also right in place.

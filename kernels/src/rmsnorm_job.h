@@ -44,4 +44,25 @@ inline OutMode out_mode(const NormJob& j) {
                                : OutMode::kSingle;
 }
 
+// Launch shape of a job (never its arithmetic): rows per block and whether the few-rows
+// (decode) path is taken. Bandwidth: 256-thread blocks of 256 / lanes rows (one row when lanes
+// >= 256). Decode (fewer such blocks than SMs): ceil(rows / sms) rows a block, rounded up to a
+// whole number of warps (the kernels' shuffles name all 32 lanes of a warp).
+struct LaunchShape {
+  bool decode = false;
+  int rows_per_block = 1;
+};
+inline LaunchShape launch_shape(int lanes, std::int64_t rows, int sms) {
+  LaunchShape s;
+  const int bw_rows = lanes >= 256 ? 1 : 256 / lanes;
+  s.decode = (rows + bw_rows - 1) / bw_rows < sms;
+  s.rows_per_block = bw_rows;
+  if (s.decode) {
+    const std::int64_t want = (rows + sms - 1) / sms;  // <= bw_rows, so want * lanes <= 256
+    const int warp_rows = lanes >= 32 ? 1 : 32 / lanes;
+    s.rows_per_block = static_cast<int>((want + warp_rows - 1) / warp_rows * warp_rows);
+  }
+  return s;
+}
+
 }  // namespace kc::detail

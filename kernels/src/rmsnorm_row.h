@@ -5,9 +5,7 @@
 //     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(ceil(vectors / 4)) clamped to
 //     [1, 1024], so a lane owns at most 4 vectors unless hidden is very large (then the row is
 //     streamed twice instead of held). It depends on (dtype, hidden) only, never on the number
-//     of rows (batch invariance). A GPU launch may spread one lane's vectors over several
-//     threads (the decode path does): the lane's sum is then passed from thread to thread in
-//     the same order, so the bits do not change.
+//     of rows (batch invariance).
 //  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
 //     rn(s_i) read back as fp32 (ResidualSum::kRounded).
 //  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
@@ -33,8 +31,7 @@ inline constexpr int kRegisterVectors = 4;  // vectors a lane holds in registers
 // at least this many lanes. It changes every such row's reduction order (twins and tests follow,
 // sharing this header), so every build but an experiment's keeps the default, 1 (no floor).
 // Measured on the H100 with 128 (bench/notes/rmsnorm_perf.md, v5): decode 0.4-0.6 us faster at
-// hidden 1024-2048, rmsnorm bandwidth at hidden 2048 down from 92.9 to 87.6 % of copy; the
-// decode path's thread split (rmsnorm.cuh) is the way to the decode gain without the loss.
+// hidden 1024-2048, rmsnorm bandwidth at hidden 2048 down from 92.9 to 87.6 % of copy.
 #ifndef KC_NORM_MIN_LANES
 #define KC_NORM_MIN_LANES 1
 #endif
