@@ -22,6 +22,7 @@ const char* kReportHelp =
     "  --perf FILE        a kconform bench result file; repeatable\n"
     "  --env FILE         an env.json to use instead of this machine's\n"
     "  --baseline DIR     a previous report to compare with\n"
+    "  --notes FILE       Markdown placed after the target list: why each miss happens\n"
     "  --strict           exit 1 when the baseline diff finds a regression\n"
     "exit status: 0 written, 1 regressions under --strict, 2 usage or input error.\n";
 
@@ -37,6 +38,7 @@ int cmd_report(const Args& a) {
   in.perf_files = a.values("perf");
   in.env_file = a.value("env", "");
   in.baseline_dir = a.value("baseline", "");
+  in.notes_file = a.value("notes", "");
   in.out_dir = a.value("out", "reports/" + git_short_sha());
   const reports::ReportOutcome r = reports::write_report(in);
   if (!r.ok) return usage_error(r.error);

@@ -119,6 +119,13 @@ struct PerfSet {
     }
     merged["benchmarks"] = all;
     if (merged.contains("context") && merged["context"].is_object()) {
+      // A report names no directory of the machine it ran on: the executable by its file name.
+      json::object& mc = merged["context"].as_object();
+      if (mc.contains("executable") && mc.at("executable").is_string()) {
+        mc["executable"] = std::filesystem::path(json::value_to<std::string>(mc.at("executable")))
+                               .filename()
+                               .string();
+      }
       const json::object& c = merged["context"].as_object();
       if (c.contains("peers") && c.at("peers").is_object() &&
           c.at("peers").as_object().contains("device")) {
@@ -307,6 +314,18 @@ std::string environment_json() {
 
 ReportOutcome write_report(const ReportInputs& in) {
   ReportOutcome outcome;
+  std::string notes;  // read before anything is written: a bad path writes nothing
+  if (!in.notes_file.empty()) {
+    std::ifstream nf(in.notes_file);
+    if (!nf) {
+      outcome.ok = false;
+      outcome.error = in.notes_file + ": cannot read the notes";
+      return outcome;
+    }
+    std::stringstream ns;
+    ns << nf.rdbuf();
+    notes = ns.str();
+  }
   const fs::path dir(in.out_dir);
   std::error_code ec;
   fs::create_directories(dir / "plots", ec);
@@ -540,6 +559,7 @@ ReportOutcome write_report(const ReportInputs& in) {
     md << (outcome.target_misses == 0 ? "Every target is met.\n\n"
                                       : std::to_string(outcome.target_misses) +
                                             " target misses:\n\n" + misses.str() + "\n");
+    if (!notes.empty()) md << "### Why\n\n" << notes << "\n";
     if (gnuplot) {
       for (const std::string& d : dtypes) {
         std::ostringstream data;

@@ -43,5 +43,21 @@ check "grep -qF '**REGRESSION** decode rmsnorm.fp32 bf16 1x1024' now/summary.md"
 n=$(grep -c 'REGRESSION' now/summary.md)
 check "[ $n -eq 4 ]" "exactly the 4 planted regressions flagged ($n)"
 
+printf 'A planted analysis line.\n' > notes.md
+"$kc" report --check "$data/check_base.json" --perf "$data/perf_base.json" --notes notes.md \
+  --out noted >out.txt 2>&1
+check "[ $? -eq 0 ]" "report with --notes"
+check "grep -A2 -F '### Why' noted/summary.md | grep -qF 'A planted analysis line.'" \
+  "the notes follow the target list under 'Why'"
+"$kc" report --check "$data/check_base.json" --notes missing.md --out unnoted >out.txt 2>&1
+check "[ $? -eq 2 ] && [ ! -e unnoted ]" "unreadable notes: usage error, nothing written"
+sed 's|"executable":"rmsnorm_bench"|"executable":"/planted/build/dir/rmsnorm_bench"|' \
+  "$data/perf_base.json" > perf_abs.json
+check "grep -qF '/planted/build/dir/' perf_abs.json" "planted an absolute executable path"
+"$kc" report --perf perf_abs.json --out scrubbed >out.txt 2>&1
+check "grep -qF '\"executable\":\"rmsnorm_bench\"' scrubbed/perf.json && \
+       ! grep -qF '/planted/' scrubbed/perf.json" \
+  "perf.json names the benchmark executable without its directory"
+
 echo "$failures failures"
 [ "$failures" -eq 0 ]

@@ -13,6 +13,7 @@ struct ReportInputs {
   std::vector<std::string> perf_files;   // kconform bench outputs
   std::string env_file;                  // an env.json to use instead of this machine's
   std::string baseline_dir;              // a previous report to compare with
+  std::string notes_file;                // Markdown: why targets are missed (after the list)
   std::string out_dir;
   bool plots = true;
 };
