@@ -106,19 +106,7 @@ const void* kernel_for(RowPath path, bool vector) {
 template <DType D, NormKind K, OutMode M>
 Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
   const std::size_t elem = dtype_size(D);
-  NormParams p{};
-  p.x = j.x;
-  p.x_stride = j.x_stride;
-  p.res = j.res;
-  p.res_stride = j.res_stride;
-  p.w = j.w;
-  p.y = j.y;
-  p.y_stride = j.y_stride;
-  p.res_out = j.res_out;
-  p.res_out_stride = j.res_out_stride;
-  p.rows = j.rows;
-  p.layout = row_layout(Storage<D>::kVec, j.hidden);
-  p.math = row_math(j);
+  NormParams p = norm_params(j, Storage<D>::kVec);
   p.aligned = aligned16(j.x, j.x_stride, elem) && aligned16(j.y, j.y_stride, elem) &&
               aligned16(j.w, 0, elem);
   if (K != NormKind::kRmsNorm) {

@@ -21,6 +21,7 @@
 
 #include <cstdint>
 
+#include "rmsnorm_job.h"
 #include "rmsnorm_row.h"
 #include "vec.cuh"
 
@@ -41,6 +42,26 @@ struct NormParams {
   RowMath math;
   bool aligned;  // (launcher) every row 16-byte aligned and hidden a multiple of vec
 };
+
+// The kernel parameters of a job: its tensors, rows, row layout and row math. `aligned` is
+// left false: the launcher decides it from the pointers.
+inline NormParams norm_params(const NormJob& j, int vec) {
+  NormParams p{};
+  p.x = j.x;
+  p.x_stride = j.x_stride;
+  p.res = j.res;
+  p.res_stride = j.res_stride;
+  p.w = j.w;
+  p.y = j.y;
+  p.y_stride = j.y_stride;
+  p.res_out = j.res_out;
+  p.res_out_stride = j.res_out_stride;
+  p.rows = j.rows;
+  p.layout = row_layout(vec, j.hidden);
+  p.math = row_math(j);
+  p.aligned = false;
+  return p;
+}
 
 __device__ __forceinline__ void pdl_wait() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -138,6 +159,12 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
         z[2 * q + 1] = norm_input<K>(x1, s1, kFused ? ro.value(2 * q + 1) : 0.0f);
       }
     };
+    // Loads vector v of x (and r) and forms z (and the fused kinds' stored residual ro).
+    auto load_normalised = [&](int v, Vec& xv, Vec& rv, float(&z)[V], Vec& ro) {
+      xv.template load<kVector>(x, v, hidden);
+      if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
+      normalised(xv, rv, z, ro);
+    };
     // Elements past the row were loaded as +0, so they add fma(0, 0, acc) = acc exactly (acc is
     // never -0): the same bits as the twin, which skips them.
     auto accumulate = [&](const float(&z)[V], float acc) {
@@ -179,9 +206,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           Vec rv;
           Vec ro;
           float z[V];
-          xv.template load<kVector>(x, v, hidden);
-          if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
-          normalised(xv, rv, z, ro);
+          load_normalised(v, xv, rv, z, ro);
           if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
           acc = accumulate(z, acc);
           if constexpr (kKeepZ) {
@@ -221,9 +246,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           Vec rv;
           Vec ro;
           float z[V];
-          xv.template load<kVector>(x, v, hidden);
-          if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
-          normalised(xv, rv, z, ro);
+          load_normalised(v, xv, rv, z, ro);
           acc = accumulate(z, acc);
         }
       }
@@ -236,9 +259,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 
           Vec rv;
           Vec ro;
           float z[V];
-          xv.template load<kVector>(x, v, hidden);
-          if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
-          normalised(xv, rv, z, ro);
+          load_normalised(v, xv, rv, z, ro);
           if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
           write_output(v, z, r, nullptr);
         }

@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "cli.h"
 #include "kc/props/device.h"
+#include "kc/props/json_file.h"
 
 #ifndef KC_BENCH_EXE
 #define KC_BENCH_EXE "rmsnorm_bench"
@@ -37,16 +37,6 @@ const char* kBenchHelp =
     "  --bench-exe PATH   the benchmark binary (default: the one built with this kconform)\n"
     "exit status: 0 done, 1 a benchmark failed, 77 no GPU.\n";
 
-bool read_json(const std::string& path, json::value* out) {
-  std::ifstream in(path);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json::error_code ec;
-  *out = json::parse(ss.str(), ec);
-  return !ec && out->is_object();
-}
-
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
 }  // namespace
@@ -71,7 +61,8 @@ int cmd_bench(const Args& a) {
   std::fflush(stdout);
   const int rc = std::system(cmd.c_str());
   json::value mine;
-  if (rc != 0 || !read_json(ours, &mine)) {
+  std::string error;  // not printed: the message below covers a failed run and a bad file
+  if (rc != 0 || !props::read_json_object(ours, &mine, &error)) {
     std::fprintf(stderr, "kconform bench: the benchmark run failed (status %d)\n", rc);
     return 1;
   }
@@ -87,7 +78,7 @@ int cmd_bench(const Args& a) {
       std::printf("running the PyTorch peers\n");
       std::fflush(stdout);
       json::value theirs;
-      if (std::system(pcmd.c_str()) == 0 && read_json(peers, &theirs)) {
+      if (std::system(pcmd.c_str()) == 0 && props::read_json_object(peers, &theirs, &error)) {
         json::array& rows = merged["benchmarks"].as_array();
         for (const json::value& r : theirs.as_object().at("benchmarks").as_array()) {
           rows.push_back(r);

@@ -1,11 +1,11 @@
 // Repro files (repro.h).
 #include "kc/props/repro.h"
+#include "kc/props/json_file.h"
 
 #include <boost/json.hpp>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include "kc/props/op.h"
 #include "scalar.h"
@@ -210,19 +210,8 @@ std::string write_repro(const std::string& dir, const Subject& s, PropertyId p, 
 }
 
 bool read_repro(const std::string& path, Repro* out, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot read " + path;
-    return false;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json::error_code ec;
-  const json::value v = json::parse(ss.str(), ec);
-  if (ec || !v.is_object()) {
-    *error = path + ": not a JSON object";
-    return false;
-  }
+  json::value v;
+  if (!read_json_object(path, &v, error)) return false;
   const json::object& o = v.as_object();
   if (!o.contains("kconform_repro") || !o.contains("subject") || !o.contains("property")) {
     *error = path + ": not a kconform repro (kconform_repro, subject, property missing)";

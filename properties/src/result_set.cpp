@@ -1,10 +1,10 @@
 // Result files of check/fuzz (result_set.h).
 #include "kc/props/result_set.h"
+#include "kc/props/json_file.h"
 
 #include <boost/json.hpp>
 #include <cmath>
 #include <fstream>
-#include <sstream>
 
 namespace kc::props {
 namespace json = boost::json;
@@ -14,17 +14,11 @@ double finite_or(double v, double f) { return std::isfinite(v) ? v : f; }
 
 bool ResultSet::load(const std::vector<std::string>& paths, std::string* error) {
   for (const std::string& path : paths) {
-    std::ifstream in(path);
-    if (!in) {
-      *error = "cannot read " + path;
-      return false;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    json::error_code ec;
-    const json::value v = json::parse(ss.str(), ec);
-    if (ec || !v.is_object() || !v.as_object().contains("results")) {
-      *error = path + ": not a kconform check/fuzz result file";
+    const std::string what = "a kconform check/fuzz result file";
+    json::value v;
+    if (!read_json_object(path, &v, error, what)) return false;
+    if (!v.as_object().contains("results")) {
+      *error = path + ": not " + what;
       return false;
     }
     const json::object& o = v.as_object();

@@ -7,6 +7,7 @@
 #include "kc/props/mutants.h"
 #include "kc/props/rmsnorm_family.h"
 #include "rmsnorm_job.h"
+#include "rmsnorm_mutant_subject.h"
 
 namespace kc::props {
 namespace {
@@ -132,35 +133,14 @@ void run_mutant(const NormJob& j, Defect d) {
   }
 }
 
-class HostMutant : public Subject {
+class HostMutant : public NormMutantSubject {
  public:
-  HostMutant(Defect d, std::string profile) : d_(d), profile_(std::move(profile)) {}
+  HostMutant(Defect d, std::string profile) : NormMutantSubject(d, std::move(profile)) {}
   std::string name() const override {
     return d_ == Defect::kNone ? "control." + profile_ : std::string("mutant.") + defect_name(d_);
   }
-  std::string op() const override {
-    return profile_.rfind("fused_add_rmsnorm", 0) == 0 ? "fused_add_rmsnorm" : "rmsnorm";
-  }
-  std::string profile() const override { return profile_; }
   Backend backend() const override { return Backend::kHost; }
   std::string defect() const override { return d_ == Defect::kNone ? "" : defect_name(d_); }
-  BoundSpec bound() const override {
-    BoundSpec b;
-    b.derivation = "claims kconform's kernel bound (NormKernelBound)";
-    return b;
-  }
-  Status check(const Case& c) const override {
-    if (d_ == Defect::kCheckAcceptsTooLarge && c.hidden > kMaxHidden &&
-        c.hidden <= 2 * kMaxHidden) {
-      Case smaller = c;
-      smaller.hidden = kMaxHidden;
-      for (TensorLayout& t : smaller.tensors) t.row_stride = std::max(t.row_stride, smaller.hidden);
-      return check(smaller);  // "supported" as far as this check can tell
-    }
-    const std::vector<void*> p = placeholder_pointers(c);
-    return op() == "rmsnorm" ? rmsnorm_check(rmsnorm_args(c, p))
-                             : fused_add_rmsnorm_check(fused_add_rmsnorm_args(c, p));
-  }
   Status run(const Case& c, const std::vector<void*>& p, cudaStream_t) const override {
     NormJob j;
     Status st;
@@ -179,10 +159,6 @@ class HostMutant : public Subject {
     run_mutant(j, d_);
     return Status::ok();
   }
-
- private:
-  Defect d_;
-  std::string profile_;
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "kc/props/rmsnorm_family.h"
 #include "rmsnorm.cuh"
 #include "rmsnorm_job.h"
+#include "rmsnorm_mutant_subject.h"
 
 namespace kc::props {
 namespace {
@@ -20,23 +21,10 @@ using detail::RowPath;
 // The real kernel with half the lanes: a launch that picks its block size from the batch.
 template <DType D, NormKind K, OutMode M>
 Status launch_half_lanes(const NormJob& j, cudaStream_t stream) {
-  detail::NormParams p{};
-  p.x = j.x;
-  p.x_stride = j.x_stride;
-  p.res = j.res;
-  p.res_stride = j.res_stride;
-  p.w = j.w;
-  p.y = j.y;
-  p.y_stride = j.y_stride;
-  p.res_out = j.res_out;
-  p.res_out_stride = j.res_out_stride;
-  p.rows = j.rows;
-  p.layout = detail::row_layout(detail::Storage<D>::kVec, j.hidden);
+  detail::NormParams p = detail::norm_params(j, detail::Storage<D>::kVec);
   if (p.layout.lanes >= 2) p.layout.lanes /= 2;
   p.layout.per_lane = (p.layout.vectors + p.layout.lanes - 1) / p.layout.lanes;
   p.layout.streamed = true;
-  p.math = detail::row_math(j);
-  p.aligned = false;
   const int rows_per_block = p.layout.lanes >= 32 ? 1 : 32 / p.layout.lanes;
   const dim3 block(static_cast<unsigned>(p.layout.lanes), static_cast<unsigned>(rows_per_block));
   const dim3 grid(static_cast<unsigned>((j.rows + rows_per_block - 1) / rows_per_block));
@@ -87,33 +75,12 @@ Status launch_half(const NormJob& j, cudaStream_t s) {
   return Status(StatusCode::kUnsupported, "no kernel");
 }
 
-class GpuMutant : public Subject {
+class GpuMutant : public NormMutantSubject {
  public:
-  explicit GpuMutant(Defect d) : d_(d), profile_(defect_profile(d)) {}
+  explicit GpuMutant(Defect d) : NormMutantSubject(d, defect_profile(d)) {}
   std::string name() const override { return std::string("mutant.gpu.") + defect_name(d_); }
-  std::string op() const override {
-    return profile_.rfind("fused_add_rmsnorm", 0) == 0 ? "fused_add_rmsnorm" : "rmsnorm";
-  }
-  std::string profile() const override { return profile_; }
   Backend backend() const override { return Backend::kGpu; }
   std::string defect() const override { return defect_name(d_); }
-  BoundSpec bound() const override {
-    BoundSpec b;
-    b.derivation = "claims kconform's kernel bound (NormKernelBound)";
-    return b;
-  }
-  Status check(const Case& c) const override {
-    if (d_ == Defect::kCheckAcceptsTooLarge && c.hidden > kMaxHidden &&
-        c.hidden <= 2 * kMaxHidden) {
-      Case smaller = c;
-      smaller.hidden = kMaxHidden;
-      for (TensorLayout& t : smaller.tensors) t.row_stride = std::max(t.row_stride, smaller.hidden);
-      return check(smaller);
-    }
-    const std::vector<void*> p = placeholder_pointers(c);
-    return op() == "rmsnorm" ? rmsnorm_check(rmsnorm_args(c, p))
-                             : fused_add_rmsnorm_check(fused_add_rmsnorm_args(c, p));
-  }
   Status run(const Case& c, const std::vector<void*>& p, cudaStream_t stream) const override {
     const bool norm = op() == "rmsnorm";
     RmsNormArgs a = norm ? rmsnorm_args(c, p) : RmsNormArgs{};
@@ -151,10 +118,6 @@ class GpuMutant : public Subject {
     const cudaError_t e = cudaGetLastError();
     return e == cudaSuccess ? Status::ok() : Status(StatusCode::kCudaError, cudaGetErrorString(e));
   }
-
- private:
-  Defect d_;
-  std::string profile_;
 };
 
 #define KC_GPU_MUTANT(d) KC_REGISTER_SUBJECT(std::make_unique<GpuMutant>(d))

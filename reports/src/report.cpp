@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 
+#include "kc/props/json_file.h"
 #include "kc/props/result_set.h"
 
 #ifndef KC_BUILD_FLAGS
@@ -28,23 +29,6 @@ namespace fs = std::filesystem;
 namespace {
 
 // ---- inputs -------------------------------------------------------------------------------------
-
-bool read_json(const std::string& path, json::value* out, std::string* error) {
-  std::ifstream in(path);
-  if (!in) {
-    *error = "cannot read " + path;
-    return false;
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json::error_code ec;
-  *out = json::parse(ss.str(), ec);
-  if (ec || !out->is_object()) {
-    *error = path + ": not a JSON object";
-    return false;
-  }
-  return true;
-}
 
 std::string run_command(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
@@ -108,7 +92,7 @@ struct PerfSet {
     json::array all;
     for (const std::string& p : paths) {
       json::value v;
-      if (!read_json(p, &v, error)) return false;
+      if (!props::read_json_object(p, &v, error)) return false;
       const json::object& o = v.as_object();
       if (!o.contains("benchmarks")) {
         *error = p + ": no \"benchmarks\" (not a kconform bench / Google Benchmark file)";
@@ -348,7 +332,7 @@ ReportOutcome write_report(const ReportInputs& in) {
   std::string env = environment_json();
   if (!in.env_file.empty()) {
     json::value v;
-    if (!read_json(in.env_file, &v, &outcome.error)) {
+    if (!props::read_json_object(in.env_file, &v, &outcome.error)) {
       outcome.ok = false;
       return outcome;
     }
@@ -654,7 +638,8 @@ ReportOutcome write_report(const ReportInputs& in) {
     std::ostringstream reg;
     json::value bp;
     std::string err;
-    if (read_json((fs::path(in.baseline_dir) / "precision.json").string(), &bp, &err)) {
+    if (props::read_json_object((fs::path(in.baseline_dir) / "precision.json").string(), &bp,
+                                &err)) {
       for (const json::value& ev : bp.as_object().at("entries").as_array()) {
         const json::object& e = ev.as_object();
         const std::string subject = json::value_to<std::string>(e.at("subject"));

@@ -1,0 +1,15 @@
+// Reading a JSON document from a file: the one helper behind repros, result sets, reports and
+// the bench merge.
+#pragma once
+
+#include <boost/json.hpp>
+#include <string>
+
+namespace kc::props {
+
+// Parses `path` into *out. False, with *error = "cannot read PATH" or "PATH: not WHAT", when the
+// file cannot be opened, is not JSON or its top level is not an object.
+bool read_json_object(const std::string& path, boost::json::value* out, std::string* error,
+                      const std::string& what = "a JSON object");
+
+}  // namespace kc::props
