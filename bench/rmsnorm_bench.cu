@@ -13,11 +13,20 @@
 // once): rmsnorm 2 N H + H elements, fused_add_rmsnorm 4 N H + H.
 // Every configuration is checked against the host twin (bit for bit, first and last row)
 // before it is timed; a mismatch or a rejected call ends that row with SkipWithError.
+//
+// FlashInfer (built with KC_FLASHINFER_INCLUDE): flashinfer/<profile>/<dtype>/<N>x<H>/<kind>
+// rows, the same shapes and timing for RMSNorm, GemmaRMSNorm and FusedAddRMSNorm (which works
+// in place: it runs on device copies of the inputs, so the shared inputs stay as uploaded;
+// repeated timed calls keep updating those copies, which changes values, not the work done).
+// Checked before timing against the twin of the profile it claims: outputs within one step of
+// the twin's bits (both lie within 0.52 ulp of the exact value: properties/peers/
+// flashinfer_subjects.cpp and rmsnorm_bound.h), the stored residual bit for bit.
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -25,6 +34,9 @@
 
 #include "kc/kernels/rmsnorm.h"
 #include "scalar.h"
+#ifdef KC_HAVE_FLASHINFER
+#include "flashinfer_norm.h"
+#endif
 
 namespace {
 
@@ -395,6 +407,160 @@ void decode_args(benchmark::internal::Benchmark* b) {
   }
 }
 
+#ifdef KC_HAVE_FLASHINFER
+struct FlashInferOp {
+  kc::peers::FlashInferNorm op;
+  int profile;  // the profile it claims (kProfiles index)
+};
+const FlashInferOp kFlashInferOps[] = {{kc::peers::FlashInferNorm::kRmsNorm, 0},
+                                       {kc::peers::FlashInferNorm::kGemmaRmsNorm, 2},
+                                       {kc::peers::FlashInferNorm::kFusedAddRmsNorm, 3}};
+
+// Rmsnorm variants read x and write y; the fused one updates y (input) and ro (residual) in place.
+cudaError_t flashinfer_launch(const FlashInferOp& f, DType d, std::int64_t tokens,
+                              std::int64_t hidden, bool pdl, cudaStream_t s) {
+  Device& g = dev();
+  const bool fused = modes_of(f.profile).fused;
+  const auto h = static_cast<std::uint32_t>(hidden);
+  return kc::peers::flashinfer_norm(f.op, d, fused ? g.y : g.x, fused ? g.ro : g.y, g.w,
+                                    static_cast<std::uint32_t>(tokens), h, h, h,
+                                    kc::RmsNormArgs{}.eps, pdl, s);
+}
+
+// Sign-magnitude order of 16-bit patterns: neighbours differ by one.
+int ordered16(std::uint16_t b) { return (b & 0x8000) ? -(b & 0x7fff) : (b & 0x7fff); }
+
+// Runs FlashInfer once on fresh copies of the inputs and compares rows 0 and tokens-1 with the
+// twin of the claimed profile (see the header comment for the tolerance).
+bool flashinfer_validate(const FlashInferOp& f, DType d, std::int64_t tokens, std::int64_t hidden,
+                         benchmark::State& st) {
+  Device& g = dev();
+  const Modes m = modes_of(f.profile);
+  const std::size_t es = kc::dtype_size(d);
+  const std::size_t row = static_cast<std::size_t>(hidden) * es;
+  const std::size_t all = row * static_cast<std::size_t>(tokens);
+  if (m.fused && (!check(cudaMemcpy(g.y, g.x, all, cudaMemcpyDeviceToDevice), st, "copy") ||
+                  !check(cudaMemcpy(g.ro, g.r, all, cudaMemcpyDeviceToDevice), st, "copy"))) {
+    return false;
+  }
+  if (!check(flashinfer_launch(f, d, tokens, hidden, false, nullptr), st, "FlashInfer") ||
+      !check(cudaDeviceSynchronize(), st, "FlashInfer kernel")) {
+    return false;
+  }
+  for (std::int64_t r : {std::int64_t{0}, tokens - 1}) {
+    std::vector<std::uint8_t> x(g.hx.begin() + r * row, g.hx.begin() + (r + 1) * row);
+    std::vector<std::uint8_t> res(g.hr.begin() + r * row, g.hr.begin() + (r + 1) * row);
+    std::vector<std::uint8_t> y(row), ro(row), gy(row), gro(row);
+    const Call twin =
+        make_call(f.profile, d, 1, hidden, x.data(), res.data(), g.hw.data(), y.data(), ro.data());
+    const kc::Status ts =
+        m.fused ? kc::fused_add_rmsnorm_twin(twin.fused) : kc::rmsnorm_twin(twin.norm);
+    if (!ts.is_ok()) {
+      st.SkipWithError(("twin: " + ts.to_string()).c_str());
+      return false;
+    }
+    if (!check(
+            cudaMemcpy(gy.data(), static_cast<char*>(g.y) + r * row, row, cudaMemcpyDeviceToHost),
+            st, "download") ||
+        (m.fused && !check(cudaMemcpy(gro.data(), static_cast<char*>(g.ro) + r * row, row,
+                                      cudaMemcpyDeviceToHost),
+                           st, "download"))) {
+      return false;
+    }
+    for (std::int64_t i = 0; i < hidden; ++i) {
+      std::uint16_t a, b;
+      std::memcpy(&a, gy.data() + i * 2, 2);
+      std::memcpy(&b, y.data() + i * 2, 2);
+      if (std::abs(ordered16(a) - ordered16(b)) > 1) {
+        st.SkipWithError("FlashInfer output more than one step from the twin: not timed");
+        return false;
+      }
+    }
+    if (m.fused && gro != ro) {
+      st.SkipWithError("FlashInfer residual differs from the correctly rounded sum: not timed");
+      return false;
+    }
+  }
+  return true;
+}
+
+void BM_FlashInferBandwidth(benchmark::State& st, FlashInferOp f, DType d, std::int64_t tokens,
+                            std::int64_t hidden) {
+  if (!prepare(d, st)) return;
+  if (!flashinfer_validate(f, d, tokens, hidden, st)) return;
+  Device& g = dev();
+  cudaEvent_t a, b;
+  cudaEventCreate(&a);
+  cudaEventCreate(&b);
+  double total = 0;
+  for (auto _ : st) {
+    cudaMemsetAsync(g.flush, static_cast<int>(st.iterations() & 0xff), kFlushBytes);
+    cudaEventRecord(a);
+    (void)flashinfer_launch(f, d, tokens, hidden, false, nullptr);
+    cudaEventRecord(b);
+    cudaEventSynchronize(b);
+    float ms = 0;
+    cudaEventElapsedTime(&ms, a, b);
+    st.SetIterationTime(ms / 1e3);
+    total += ms / 1e3;
+  }
+  const bool fused = modes_of(f.profile).fused;
+  const double bytes =
+      static_cast<double>(((fused ? 4 : 2) * tokens + 1) * hidden * kc::dtype_size(d));
+  set_counters(st, bytes, total / static_cast<double>(st.iterations()));
+  st.SetLabel("FlashInfer " + std::string(kc::peers::flashinfer_version()) + " " +
+              label(f.profile, d, tokens, hidden));
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+}
+
+void BM_FlashInferDecode(benchmark::State& st, FlashInferOp f, DType d, std::int64_t tokens,
+                         std::int64_t hidden) {
+  if (!prepare(d, st)) return;
+  if (!flashinfer_validate(f, d, tokens, hidden, st)) return;
+  // PDL on, as FlashInfer's Python API enables it on sm_90 (enable_pdl = device_support_pdl).
+  const double t = graph_time(
+      st, [&](cudaStream_t s) { (void)flashinfer_launch(f, d, tokens, hidden, true, s); });
+  const bool fused = modes_of(f.profile).fused;
+  const double bytes =
+      static_cast<double>(((fused ? 4 : 2) * tokens + 1) * hidden * kc::dtype_size(d));
+  set_counters(st, bytes, t);
+  st.SetLabel("FlashInfer " + std::string(kc::peers::flashinfer_version()) + " " +
+              label(f.profile, d, tokens, hidden) + " graph");
+}
+
+// Named flashinfer/<profile>/<dtype>/<tokens>x<hidden>/<kind>, as the PyTorch peer rows are.
+void register_flashinfer() {
+  for (DType d : {DType::kBf16, DType::kFp16}) {
+    for (const FlashInferOp& f : kFlashInferOps) {
+      const std::size_t es = kc::dtype_size(d);
+      const bool fused = modes_of(f.profile).fused;
+      auto name = [&](std::int64_t t, std::int64_t h, const char* kind) {
+        return std::string("flashinfer/") + kProfiles[f.profile] + "/" + kc::dtype_name(d) + "/" +
+               std::to_string(t) + "x" + std::to_string(h) + "/" + kind;
+      };
+      for (std::int64_t h : {1024, 2048, 4096, 8192, 16384}) {
+        const std::int64_t tokens = std::min<std::int64_t>(
+            static_cast<std::int64_t>((std::size_t{1} << 30) / ((fused ? 4 : 2) * h * es)),
+            static_cast<std::int64_t>(kTensorBytes / (h * es)));
+        benchmark::RegisterBenchmark(name(tokens, h, "bandwidth").c_str(), BM_FlashInferBandwidth,
+                                     f, d, tokens, h)
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+      for (std::int64_t t : {1, 16, 64, 128, 256}) {
+        for (std::int64_t h : {1024, 2048, 4096, 8192, 16384}) {
+          benchmark::RegisterBenchmark(name(t, h, "decode").c_str(), BM_FlashInferDecode, f, d, t,
+                                       h)
+              ->UseManualTime()
+              ->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+  }
+}
+#endif
+
 BENCHMARK(BM_Copy)->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(0.2);
 BENCHMARK(BM_Bandwidth)->Apply(bandwidth_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Decode)->Apply(decode_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
@@ -413,6 +579,9 @@ int main(int argc, char** argv) {
     std::printf("no CUDA device: GPU benchmarks not run\n");
     return 77;
   }
+#ifdef KC_HAVE_FLASHINFER
+  register_flashinfer();
+#endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -8,6 +8,10 @@
 #   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
 #   ab     A/B of kernel variants (below)
 #   ncu    Nsight Compute sections of one decode and one bandwidth launch
+# FlashInfer: when .peers/flashinfer/include holds its headers (scripts/fetch_flashinfer.sh; carry
+# that folder to the GPU host), the build includes the FlashInfer peer (version from
+# $KC_FLASHINFER_VERSION): its gpu/peer ctests run under tests, its subjects under check, its
+# benchmark rows under bench and kbench.
 # Logs and JSON are written under $KC_LOGS and packed into $OUT/gpu_<modes>.tar.gz at the end
 # (the device tool returns at most 8 files). env.json describes the GPU host for the report.
 # Usage: scripts/gpu_run.sh MODES[,...] [benchmark filter] [peers args]
@@ -36,8 +40,13 @@ fi
 { nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv;
   nvcc --version | tail -2; } > "$out/env.txt" 2>&1
 start=$(date +%s)
+peer=()
+fi_include=$PWD/.peers/flashinfer/include
+if [ -f "$fi_include/flashinfer/norm.cuh" ]; then
+  peer=(-DKC_FLASHINFER_INCLUDE="$fi_include" -DKC_FLASHINFER_VERSION="${KC_FLASHINFER_VERSION:-unknown}")
+fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
-      -DCMAKE_CUDA_ARCHITECTURES=90a > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+      -DCMAKE_CUDA_ARCHITECTURES=90a "${peer[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 cmake --build "$build" -j 16 > "$out/build.log" 2>&1 || { grep -E 'error' "$out/build.log" | head -30; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
 rc=0
@@ -47,6 +56,12 @@ if has tests; then
       > "$out/ctest_gpu.log" 2>&1 || rc=1
   grep -E 'tests passed|tests failed|\(Failed|\(Subprocess|\(Timeout|Total Test' "$out/ctest_gpu.log" | tail -25
   grep -E 'mutant\.gpu\.|caught by' "$out/ctest_gpu.log" | head -12
+  if [ ${#peer[@]} -gt 0 ]; then
+    # The peer's ctests again, verbose: per-pair case counts (n/a included) and the measured
+    # premises of its bound.
+    ctest --test-dir "$build" -L peer -V -j 8 --timeout 400 > "$out/ctest_peer.log" 2>&1 || rc=1
+    grep -E '^[0-9]+: \[1/1\]|relative error|batch_size 0|under capture' "$out/ctest_peer.log" | head -40
+  fi
 fi
 kc="$build/properties/kconform"
 if has check; then
@@ -61,6 +76,11 @@ if has check; then
   for p in "${pids[@]}"; do wait "$p" || crc=1; done
   [ "$crc" -ne 0 ] && rc=1
   echo "check: 8 shards, status $crc, $(( $(date +%s) - t0 )) s"
+  if [ ${#peer[@]} -gt 0 ]; then
+    "$kc" check --subject flashinfer --json "$out/check.flashinfer.json" \
+        --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
+    tail -n 20 "$out/check.flashinfer.log"
+  fi
   tail -q -n 2 "$out"/check.*.log | grep -v '^$' | head -16
 fi
 if has kbench; then

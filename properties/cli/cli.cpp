@@ -123,6 +123,7 @@ void Results::add(const props::Subject& s, props::PropertyId p, const props::Che
     b["max_ulp"] = finite_or(st.max_ulp, 1e308);
     b["p99_ulp"] = finite_or(st.quantile(0.99), 1e308);
     b["special_elements"] = st.special_elements;
+    b["flushed_elements"] = st.flushed_elements;
     b["rows"] = st.rows;
     b["out_of_range_rows"] = st.out_of_range_rows;
     json::array hist;

@@ -52,7 +52,8 @@ const char* kCheckHelp =
     "subjects when a GPU is present and the host twins otherwise.\n"
     "\n"
     "selection:\n"
-    "  --subject NAME     exact subject name or a substring; repeatable\n"
+    "  --subject NAME     exact subject name or a substring; repeatable (peers such as\n"
+    "                     flashinfer.* run only when named)\n"
     "  --op OP            rmsnorm | fused_add_rmsnorm\n"
     "  --profile P        e.g. rmsnorm.hf\n"
     "  --property P       bounded_error twin_bitwise batch_invariant deterministic\n"
@@ -127,10 +128,17 @@ int cmd_list(const Args& a) {
     if (p.batch_invariant) pr += "batch ";
     if (p.deterministic) pr += "deterministic ";
     if (p.layout_invariant) pr += "layout ";
+    if (p.empty_batch) pr += "empty ";
     const props::BoundSpec b = s->bound();
-    pr += b.kind == props::BoundSpec::Kind::kUlps ? "| <= " + std::to_string(b.ulps) + " ulp"
-                                                  : "| kernel bound";
+    if (b.kind == props::BoundSpec::Kind::kUlps) {
+      char ulps[32];
+      std::snprintf(ulps, sizeof ulps, "%.4g", b.ulps);
+      pr += std::string("| <= ") + ulps + " ulp" + (b.flush_to_zero ? ", ftz" : "");
+    } else {
+      pr += "| kernel bound";
+    }
     if (!s->defect().empty()) pr += " | DEFECT: " + s->defect();
+    if (s->peer()) pr += " | peer: checked when named (--subject)";
     std::printf("%-44s %-4s %-34s %-16s %s\n", s->name().c_str(),
                 s->backend() == Backend::kGpu ? "gpu" : "host", s->profile().c_str(), dts.c_str(),
                 pr.c_str());

@@ -75,6 +75,7 @@ bool select_pairs(const Args& a, Selection* out, std::string* error) {
   const bool gpu_present = props::gpu_available();
   for (const auto& s : props::subjects()) {
     if (!s->defect().empty() && !mutants) continue;
+    if (s->peer() && names.empty()) continue;  // peers (FlashInfer) run when named
     if (!names.empty()) {
       bool hit = false;
       for (const std::string& n : names) {

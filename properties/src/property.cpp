@@ -437,6 +437,9 @@ bool property_applies(PropertyId p, const Subject& s, std::string* why) {
     case PropertyId::kLayoutInvariant:
       if (!pr.layout_invariant) *why = "the subject does not promise layout invariance";
       return pr.layout_invariant;
+    case PropertyId::kEmptyBatch:
+      if (!pr.empty_batch) *why = "the subject does not promise that num_tokens == 0 is a no-op";
+      return pr.empty_batch;
     default:
       return true;
   }
@@ -485,6 +488,7 @@ void PrecisionStats::merge(const PrecisionStats& o) {
   elements += o.elements;
   exact += o.exact;
   special_elements += o.special_elements;
+  flushed_elements += o.flushed_elements;
   rows += o.rows;
   out_of_range_rows += o.out_of_range_rows;
   max_ulp = std::max(max_ulp, o.max_ulp);
@@ -606,7 +610,10 @@ CheckResult check_property(PropertyId p, const Subject& s, const CheckConfig& cf
   go.max_elements = cfg.budget.max_elements;
   go.specials = p == PropertyId::kSpecialValues;
   go.unsupported = p == PropertyId::kSupportAgrees || p == PropertyId::kEmptyBatch;
-  go.empty_batches = p != PropertyId::kBoundedError && p != PropertyId::kSpecialValues;
+  // Empty batches only for subjects that promise to handle them (the empty_batch property is
+  // where that promise is tested); a subject that does not is not asked for them elsewhere.
+  go.empty_batches =
+      p != PropertyId::kBoundedError && p != PropertyId::kSpecialValues && s.promises().empty_batch;
   const rc::Gen<Case> gen = gen_case(s, go);
   const auto start = DriverState::Clock::now();
   auto testable = [&] {

@@ -53,6 +53,9 @@ bool ResultSet::load(const std::vector<std::string>& paths, std::string* error) 
           br.stats.exact = b.at("exact").to_number<std::int64_t>();
           br.stats.max_ulp = b.at("max_ulp").to_number<double>();
           br.stats.special_elements = b.at("special_elements").to_number<std::int64_t>();
+          if (b.contains("flushed_elements")) {  // absent in files of older versions
+            br.stats.flushed_elements = b.at("flushed_elements").to_number<std::int64_t>();
+          }
           br.stats.rows = b.at("rows").to_number<std::int64_t>();
           br.stats.out_of_range_rows = b.at("out_of_range_rows").to_number<std::int64_t>();
           const json::array& h = b.at("histogram").as_array();
@@ -150,6 +153,7 @@ bool ResultSet::write(const std::string& path) const {
       bo["max_ulp"] = finite_or(b.stats.max_ulp, 1e308);
       bo["p99_ulp"] = finite_or(b.stats.quantile(0.99), 1e308);
       bo["special_elements"] = b.stats.special_elements;
+      bo["flushed_elements"] = b.stats.flushed_elements;
       bo["rows"] = b.stats.rows;
       bo["out_of_range_rows"] = b.stats.out_of_range_rows;
       json::array h;

@@ -48,9 +48,13 @@ std::string fixed(double v, int digits) {
   return b;
 }
 
+// The profiles FlashInfer's norm kernels compute (properties/peers/flashinfer_subjects.cpp).
+const char* const kFlashInferProfiles[] = {"rmsnorm.fp32", "rmsnorm.gemma",
+                                           "fused_add_rmsnorm.fp32_sum"};
+
 // One performance row: ours (kconform), a peer, or the copy ceiling.
 struct PerfRow {
-  std::string source;  // "kconform", "torch eager", "torch.compile"
+  std::string source;  // "kconform", "torch eager", "torch.compile", "flashinfer"
   std::string kind;    // "bandwidth", "decode"
   std::string profile;
   std::string dtype;
@@ -137,11 +141,19 @@ struct PerfSet {
         r.source = "kconform";
         r.kind = name.rfind("BM_Bandwidth", 0) == 0 ? "bandwidth" : "decode";
         if (!parse_label(label, &r) && r.error.empty()) continue;
-      } else if (name.rfind("eager/", 0) == 0 || name.rfind("torch_compile/", 0) == 0) {
-        r.source = name.rfind("eager/", 0) == 0 ? "torch eager" : "torch.compile";
+      } else if (name.rfind("eager/", 0) == 0 || name.rfind("torch_compile/", 0) == 0 ||
+                 name.rfind("flashinfer/", 0) == 0) {
+        r.source = name.rfind("eager/", 0) == 0        ? "torch eager"
+                   : name.rfind("flashinfer/", 0) == 0 ? "flashinfer"
+                                                       : "torch.compile";
         std::vector<std::string> parts;
         std::stringstream ss(name);
         for (std::string part; std::getline(ss, part, '/');) parts.push_back(part);
+        // Google Benchmark appends run options to registered names ("/manual_time").
+        while (parts.size() > 5 &&
+               (parts.back() == "manual_time" || parts.back().find(':') != std::string::npos)) {
+          parts.pop_back();
+        }
         if (parts.size() != 5) continue;
         r.profile = parts[1];
         r.dtype = parts[2];
@@ -223,6 +235,7 @@ json::object precision_json(const std::vector<PrecEntry>& entries, const props::
     o["max_ulp"] = std::isfinite(e.stats.max_ulp) ? e.stats.max_ulp : 1e308;
     o["p99_ulp"] = e.stats.quantile(0.99);
     o["special_elements"] = e.stats.special_elements;
+    o["flushed_elements"] = e.stats.flushed_elements;
     o["cases"] = e.cases;
     o["seeds"] = e.seeds;
     a.push_back(std::move(o));
@@ -494,6 +507,9 @@ ReportOutcome write_report(const ReportInputs& in) {
         for (const std::string& d : dtypes) bw_line(src, p, d);
       }
     }
+    for (const char* p : kFlashInferProfiles) {
+      for (const std::string& d : dtypes) bw_line("flashinfer", p, d);
+    }
     md << "\n### Decode shapes (CUDA-graph replay): us per call, kconform / torch.compile\n\n";
     for (const std::string& d : dtypes) {
       for (const char* prof : {"rmsnorm.hf", "rmsnorm.fp32", "fused_add_rmsnorm.hf"}) {
@@ -513,6 +529,47 @@ ReportOutcome write_report(const ReportInputs& in) {
         }
         md << "\n";
       }
+    }
+    // FlashInfer (when its rows are there): the same table against its kernels, and a count.
+    bool flashinfer = false;
+    for (const PerfRow& r : perf.rows) flashinfer = flashinfer || r.source == "flashinfer";
+    if (flashinfer) {
+      md << "### Decode shapes: us per call, kconform / FlashInfer\n\n";
+      int faster = 0, shapes = 0, bw_faster = 0, bw_shapes = 0;
+      for (const std::string& d : dtypes) {
+        for (const char* prof : kFlashInferProfiles) {
+          if (perf.find("flashinfer", "decode", prof, d, 1, 1024) == nullptr) continue;
+          md << "**" << prof << " " << d << "**\n\n| tokens |";
+          for (long long h : hiddens) md << " " << h << " |";
+          md << "\n|---:|---:|---:|---:|---:|---:|\n";
+          for (long long t : {1, 16, 64, 128, 256}) {
+            md << "| " << t << " |";
+            for (long long h : hiddens) {
+              const PerfRow* o = perf.find("kconform", "decode", prof, d, t, h);
+              const PerfRow* f = perf.find("flashinfer", "decode", prof, d, t, h);
+              md << " " << (o ? fixed(o->us, 2) : "-") << " / " << (f ? fixed(f->us, 2) : "-")
+                 << " |";
+              if (o != nullptr && f != nullptr) {
+                ++shapes;
+                faster += o->us < f->us ? 1 : 0;
+              }
+            }
+            md << "\n";
+          }
+          md << "\n";
+          for (long long h : hiddens) {
+            const PerfRow* o = perf.find("kconform", "bandwidth", prof, d, -1, h);
+            const PerfRow* f = perf.find("flashinfer", "bandwidth", prof, d, -1, h);
+            if (o != nullptr && f != nullptr) {
+              ++bw_shapes;
+              bw_faster += o->gbps > f->gbps ? 1 : 0;
+            }
+          }
+        }
+      }
+      md << "kconform is faster than FlashInfer at " << faster << " of " << shapes
+         << " decode shapes and " << bw_faster << " of " << bw_shapes
+         << " bandwidth shapes (same profiles and dtypes).\n\n";
     }
     // Targets (issue: bf16/fp16 bandwidth >= 90% of copy for hidden >= 2048; faster than
     // torch.compile at every decode shape).

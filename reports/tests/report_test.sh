@@ -59,5 +59,14 @@ check "grep -qF '\"executable\":\"rmsnorm_bench\"' scrubbed/perf.json && \
        ! grep -qF '/planted/' scrubbed/perf.json" \
   "perf.json names the benchmark executable without its directory"
 
+# FlashInfer peer rows (real H100 rows of rmsnorm.fp32 bf16, ours and FlashInfer 0.7.2.post1).
+"$kc" report --perf "$data/perf_flashinfer.json" --out fi >out.txt 2>&1
+check "[ $? -eq 0 ]" "report with FlashInfer rows"
+check "grep -qE '^\| flashinfer \| rmsnorm.fp32 \| bf16 \| [0-9]+ \(' fi/summary.md" \
+  "FlashInfer bandwidth row in the table"
+check "grep -qF 'kconform / FlashInfer' fi/summary.md" "decode table against FlashInfer"
+check "grep -qE 'faster than FlashInfer at [0-9]+ of 25 decode shapes and [0-9]+ of 5 bandwidth' \
+  fi/summary.md" "every FlashInfer shape compared (25 decode, 5 bandwidth)"
+
 echo "$failures failures"
 [ "$failures" -eq 0 ]

@@ -42,6 +42,7 @@ struct PrecisionStats {
   std::int64_t elements = 0;
   std::int64_t exact = 0;             // equal to the profile's correct rounding
   std::int64_t special_elements = 0;  // checked by the exact IEEE rules instead
+  std::int64_t flushed_elements = 0;  // zeros admitted by a flush-to-zero bound (BoundSpec)
   std::int64_t rows = 0;
   std::int64_t out_of_range_rows = 0;
   double max_ulp = 0;

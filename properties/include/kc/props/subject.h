@@ -31,6 +31,7 @@ struct Promises {
   bool batch_invariant = true;   // a row's bits never depend on num_tokens, position, neighbours
   bool deterministic = true;     // identical bits on every run (and under graph replay)
   bool layout_invariant = true;  // padding, base offsets, in place vs out of place: same bits
+  bool empty_batch = true;       // num_tokens == 0 succeeds and does nothing (no launch, no error)
 };
 
 // How far a subject's outputs may be from the exact profile, per element. The norm family has
@@ -40,6 +41,12 @@ struct BoundSpec {
   enum class Kind : std::uint8_t { kKconformKernel, kUlps } kind = Kind::kKconformKernel;
   double ulps = 0.5;       // kUlps: every finite output within this many ULPs of the exact value
   std::string derivation;  // where the bound comes from (printed next to results)
+  // The subject's fp32 arithmetic flushes subnormal operands and results to zero (built with
+  // -ftz=true, as -use_fast_math does). An element whose scaled input z, weight w, normalised
+  // value z R or exact output lies below 2^-126 in magnitude (with a 2^-20 relative margin) may
+  // then come out as a zero (or NaN when its weight factor is infinite), as if that value had
+  // been flushed; such elements are counted as flushed, not in the ULP statistics.
+  bool flush_to_zero = false;
 };
 
 class Subject {
@@ -52,6 +59,9 @@ class Subject {
   virtual std::vector<DType> dtypes() const { return {DType::kFp32, DType::kFp16, DType::kBf16}; }
   virtual Promises promises() const { return {}; }
   virtual BoundSpec bound() const = 0;
+  // The bound for cases of one dtype (a flat ULP bound usually depends on the format's precision);
+  // bound() is the loosest, the one listed.
+  virtual BoundSpec bound_for(DType) const { return bound(); }
   // The support predicate: Status::ok() for a case the subject claims to handle.
   virtual Status check(const Case& c) const = 0;
   // Runs the case on `role_ptrs` (host pointers for kHost, device pointers for kGpu), one per
@@ -62,6 +72,8 @@ class Subject {
   virtual std::string twin() const { return ""; }
   // Calibration mutants: the defect they carry ("" for real subjects).
   virtual std::string defect() const { return ""; }
+  // Another library's kernels (FlashInfer): listed, but checked only when named (--subject).
+  virtual bool peer() const { return false; }
 };
 
 // The registry. Subjects register at static-initialisation time.

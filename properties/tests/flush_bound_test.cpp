@@ -1,0 +1,114 @@
+// The flush-to-zero rule of a flat ULP bound (BoundSpec::flush_to_zero), on host subjects whose
+// behaviour is known:
+//  - a twin run on inputs whose bf16 subnormals were flushed (what -ftz does to the loads of a
+//    fast-math kernel) fails bounded_error without the rule and passes with it;
+//  - a subject that zeros values up to 2^-20 (not a flush: those are normal fp32 numbers) fails
+//    with the rule too, so the rule admits flushed subnormals and nothing more.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "kc/props/op.h"
+#include "kc/props/property.h"
+#include "kc/props/rmsnorm_bound.h"
+#include "kc/props/rmsnorm_family.h"
+#include "scalar.h"
+
+namespace kc::props {
+namespace {
+
+// The twin on a copy of the input where every bf16 value below `limit` in magnitude is replaced
+// by a zero of its sign.
+class ZeroingTwin : public Subject {
+ public:
+  ZeroingTwin(float limit, bool ftz_rule) : limit_(limit), ftz_rule_(ftz_rule) {}
+  std::string name() const override { return "test.zeroing_twin"; }
+  std::string op() const override { return "rmsnorm"; }
+  std::string profile() const override { return "rmsnorm.fp32"; }
+  Backend backend() const override { return Backend::kHost; }
+  std::vector<DType> dtypes() const override { return {DType::kBf16}; }
+  BoundSpec bound() const override {
+    // The twin's own worst case at this size (NormKernelBound), and zeroing a subnormal input
+    // moves the sum of squares by < 2^-252 per element, far below the bound's fp32 terms.
+    BoundSpec b;
+    b.kind = BoundSpec::Kind::kUlps;
+    b.ulps =
+        NormKernelBound(ref::NormProfile::kRmsNormFp32, DType::kBf16, kHidden).worst_case_ulps();
+    b.flush_to_zero = ftz_rule_;
+    return b;
+  }
+  Status check(const Case&) const override { return Status::ok(); }
+  Status run(const Case& c, const std::vector<void*>& p, cudaStream_t) const override {
+    const std::int64_t stride = c.tensors[0].row_stride;
+    const auto n = static_cast<std::size_t>((c.num_tokens - 1) * stride + c.hidden);
+    std::vector<std::uint16_t> x(n);
+    std::memcpy(x.data(), p[0], n * sizeof(std::uint16_t));
+    for (std::uint16_t& b : x) {
+      const float v = detail::bf16_to_float(b);
+      if (v != 0 && v > -limit_ && v < limit_) b = static_cast<std::uint16_t>(b & 0x8000u);
+    }
+    std::vector<void*> q = p;
+    q[0] = x.data();
+    return rmsnorm_twin(rmsnorm_args(c, q));
+  }
+  static constexpr std::int64_t kHidden = 64;
+
+ private:
+  float limit_;
+  bool ftz_rule_;
+};
+
+Case make_case(ValueClass rows) {
+  const OpInfo& op = *find_op("rmsnorm");
+  Case c;
+  c.op = op.name;
+  c.profile = "rmsnorm.fp32";
+  c.dtype = DType::kBf16;
+  c.hidden = ZeroingTwin::kHidden;
+  c.num_tokens = 3;
+  c.eps = 1e-5f;
+  c.seed = 12345;
+  c.row_classes = {rows};
+  for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+    c.tensors.push_back(TensorLayout{c.hidden, 0, false});
+  }
+  return c;
+}
+
+TEST(FlushBoundTest, FlushedSubnormalInputsFailWithoutTheRule) {
+  // Rows of bf16 subnormals: mean(x^2) is far below eps, so R ~ 316 and x R is a normal number
+  // that a flushed input turns into zero.
+  const Verdict v = run_property(PropertyId::kBoundedError, ZeroingTwin(0x1p-126f, false),
+                                 make_case(ValueClass::kSubnormal));
+  ASSERT_TRUE(v.failed()) << v.message;
+  const std::string zero = v.worst.observed.substr(0, 6);  // a flushed zero, of either sign
+  EXPECT_TRUE(zero == "0x0000" || zero == "0x8000") << v.worst.observed;
+  EXPECT_GT(v.worst.ulp_error, 1.0) << v.message;
+  EXPECT_EQ(v.stats.flushed_elements, 0);
+}
+
+TEST(FlushBoundTest, FlushedSubnormalInputsPassWithTheRule) {
+  const Verdict v = run_property(PropertyId::kBoundedError, ZeroingTwin(0x1p-126f, true),
+                                 make_case(ValueClass::kSubnormal));
+  EXPECT_FALSE(v.failed()) << v.message;
+  EXPECT_GT(v.stats.flushed_elements, 0);
+  // Normal rows are untouched by the flush and compared by ULPs as usual.
+  const Verdict n = run_property(PropertyId::kBoundedError, ZeroingTwin(0x1p-126f, true),
+                                 make_case(ValueClass::kNormal));
+  EXPECT_FALSE(n.failed()) << n.message;
+  EXPECT_EQ(n.stats.flushed_elements, 0);
+  EXPECT_GT(n.stats.elements, 0);
+}
+
+TEST(FlushBoundTest, ZeroingNormalValuesFailsEvenWithTheRule) {
+  // kTiny rows hold magnitudes 2^-24 .. 2^-12: normal fp32 numbers that no flush touches.
+  const Verdict v = run_property(PropertyId::kBoundedError, ZeroingTwin(0x1p-20f, true),
+                                 make_case(ValueClass::kTiny));
+  ASSERT_TRUE(v.failed()) << v.message;
+  EXPECT_GT(v.worst.ulp_error, 1.0) << v.message;
+}
+
+}  // namespace
+}  // namespace kc::props
