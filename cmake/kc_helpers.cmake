@@ -67,18 +67,18 @@ function(kc_add_test name)
                                           TIMEOUT ${KT_TIMEOUT})
 endfunction()
 
-# kc_add_property(<subject> <property> [GPU]): one ctest per (subject, property), running
-# `kconform check` at the quick level with the pair's fixed seed; a failing case leaves its repro
-# in <build>/repros.
+# kc_add_property(<subject> <property> [GPU] [ARGS <arg>...]): one ctest per (subject, property),
+# running `kconform check` at the quick level with the pair's fixed seed (ARGS: more options,
+# e.g. --cases); a failing case leaves its repro in <build>/repros.
 function(kc_add_property subject property)
-  cmake_parse_arguments(KP "GPU" "" "" ${ARGN})
+  cmake_parse_arguments(KP "GPU" "" "ARGS" ${ARGN})
   set(labels cpu quick)
   if(KP_GPU)
     set(labels gpu quick)
   endif()
   add_test(NAME prop/${subject}/${property}
            COMMAND kconform check --subject ${subject} --property ${property} --quiet
-                   --repro-dir ${PROJECT_BINARY_DIR}/repros)
+                   --repro-dir ${PROJECT_BINARY_DIR}/repros ${KP_ARGS})
   set_tests_properties(prop/${subject}/${property} PROPERTIES LABELS "${labels}"
                        SKIP_RETURN_CODE 77 TIMEOUT 900)
 endfunction()

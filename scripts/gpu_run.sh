@@ -16,8 +16,9 @@
 # (the device tool returns at most 8 files). env.json describes the GPU host for the report.
 # Usage: scripts/gpu_run.sh MODES[,...] [benchmark filter] [peers args]
 #   e.g. scripts/gpu_run.sh tests,check; scripts/gpu_run.sh bench 'BM_Copy|BM_Decode/0/2/'
-# ab: KC_AB holds space-separated preprocessor definitions, one variant each (e.g.
-# KC_AB='KC_NORM_MIN_LANES=1 KC_NORM_MIN_LANES=64'); each is built as its own tree (the
+# ab: KC_AB holds space-separated variants, each one or more comma-separated preprocessor
+# definitions (e.g. KC_AB='KC_NORM_MIN_LANES=64 KC_NORM_TARGET_VECTORS=1,KC_NORM_FULL_GRID=1');
+# each is built as its own tree (the
 # benchmark only) and run with the same filter as this tree's benchmark (mode bench), in the
 # same session; ab.txt lists every row side by side (us per call for decode rows, % of the
 # copy measured in the same process for bandwidth rows).
@@ -77,7 +78,7 @@ if has check; then
   [ "$crc" -ne 0 ] && rc=1
   echo "check: 8 shards, status $crc, $(( $(date +%s) - t0 )) s"
   if [ ${#peer[@]} -gt 0 ]; then
-    "$kc" check --subject flashinfer --json "$out/check.flashinfer.json" \
+    "$kc" check --subject flashinfer --cases 500 --json "$out/check.flashinfer.json" \
         --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
     tail -n 20 "$out/check.flashinfer.log"
   fi
@@ -104,7 +105,8 @@ if has ab; then
     i=$((i + 1))
     tree=/tmp/kc_ab_$i
     cmake -S . -B "$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
-          -DCMAKE_CUDA_ARCHITECTURES=90a "-DCMAKE_CXX_FLAGS=-D$def" "-DCMAKE_CUDA_FLAGS=-D$def" \
+          -DCMAKE_CUDA_ARCHITECTURES=90a "-DCMAKE_CXX_FLAGS=-D${def//,/ -D}" \
+          "-DCMAKE_CUDA_FLAGS=-D${def//,/ -D}" \
           > "$out/ab_configure_$i.log" 2>&1 &&
       cmake --build "$tree" -j 16 --target rmsnorm_bench > "$out/ab_build_$i.log" 2>&1 ||
       { echo "ab: variant $def did not build"; rc=1; continue; }

@@ -1,9 +1,9 @@
 // Launchers of the norm family: check, pick the kernel and the launch shape, launch.
 //
 // Launch shape (never a row's arithmetic, which rmsnorm_row.h fixes from dtype and hidden):
-//  - Bandwidth path (many rows): blockDim = (lanes, max(1, 256 / lanes)) and a grid of exactly
-//    one wave (SMs x resident blocks per SM, from the occupancy calculator), the blocks walking
-//    the rows grid-stride in equal shares.
+//  - Bandwidth path (many rows): blockDim = (lanes, max(1, 256 / lanes)), one block per group
+//    of blockDim.y rows (the hardware keeps every SM full and overlaps blocks' phases; a single
+//    wave walking the rows grid-stride was 2-6 % slower: bench/notes/rmsnorm_perf.md, v7).
 //  - Decode path (fewer such blocks than SMs): fewer rows per block, down to one row or one
 //    warp, so the rows spread over as many SMs as possible.
 //  - blockDim.x * blockDim.y is always a whole number of warps (the shuffles name all 32).
@@ -12,10 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <tuple>
-#include <vector>
 
 #include "rmsnorm.cuh"
 #include "rmsnorm_job.h"
@@ -57,27 +54,7 @@ Status device_info(const char* op, DeviceInfo* out) {
   return Status::ok();
 }
 
-// Resident blocks per SM of a kernel at a block size, computed once per (kernel, size, device).
-int blocks_per_sm(const void* kernel, int threads) {
-  static std::mutex mu;
-  static std::vector<std::tuple<const void*, int, int, int>> cache;
-  int dev = 0;
-  (void)cudaGetDevice(&dev);
-  std::lock_guard<std::mutex> lock(mu);
-  for (const auto& c : cache) {
-    if (std::get<0>(c) == kernel && std::get<1>(c) == threads && std::get<2>(c) == dev) {
-      return std::get<3>(c);
-    }
-  }
-  int n = 0;
-  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, 0) != cudaSuccess) {
-    (void)cudaGetLastError();
-    n = 1;
-  }
-  n = n < 1 ? 1 : n;
-  cache.emplace_back(kernel, threads, dev, n);
-  return n;
-}
+constexpr std::int64_t kMaxGrid = 0x7fffffff;  // gridDim.x limit
 
 bool aligned16(const void* p, std::int64_t stride, std::size_t elem) {
   return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 &&
@@ -118,14 +95,15 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   const int lanes = p.layout.lanes;
   const LaunchShape shape = launch_shape(lanes, j.rows, dev.sms);
   const int rows_per_block = shape.rows_per_block;
-  const RowPath path = p.layout.streamed              ? RowPath::kStreamed
+  // Element-wise (unaligned) instances of the register paths are built for 512 threads (their
+  // extra index registers would spill at 1024); 1024-lane rows take the streamed path there.
+  const RowPath path = p.layout.streamed || (!p.aligned && lanes > 512) ? RowPath::kStreamed
                        : shape.decode && lanes <= 512 ? RowPath::kRegisterHeldWeight
                                                       : RowPath::kRegister;
   const void* kernel = kernel_for<D, K, M>(path, p.aligned);
+  // One block per row group; past 2^31 - 1 blocks the kernel's grid-stride loop takes the rest.
   const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
-  const std::int64_t resident =
-      static_cast<std::int64_t>(dev.sms) * blocks_per_sm(kernel, lanes * rows_per_block);
-  const std::int64_t blocks = blocks_needed < resident ? blocks_needed : resident;
+  const std::int64_t blocks = blocks_needed < kMaxGrid ? blocks_needed : kMaxGrid;
 
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = dim3(static_cast<unsigned>(blocks));

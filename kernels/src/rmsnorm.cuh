@@ -8,7 +8,7 @@
 //  - kVector instances: every row of every tensor 16-byte aligned and hidden a multiple of the
 //    vector: pure 16-byte loads and stores, no element code. Other instances access elements
 //    one by one: same values, same order, same arithmetic.
-//  - Register path: a lane keeps its <= 4 vectors of z in registers between the reduction and
+//  - Register path: a lane keeps its <= 2 vectors of z in registers between the reduction and
 //    the output pass, so each input byte is read once. Streamed path (hidden too large for
 //    that): the output pass re-reads x (and r) and recomputes z bit for bit.
 //  - Reduction: xor-butterfly over lanes within a warp (width min(lanes, 32)), then per-warp
@@ -96,13 +96,16 @@ __device__ __forceinline__ float row_sum(float acc, int lanes, float (&warp_tota
 //    lane's weight vectors stay in registers; the weight is loaded with the first input vectors,
 //    so a short batch pays one memory round trip instead of two.
 //  kRegister (bandwidth launches and lanes == 1024, at most 64 registers a thread for
-//    occupancy): z in registers, the weight re-read per row from L1/L2.
-//  kStreamed: more than 4 vectors a lane; the row is read twice.
+//    occupancy; element-wise instances at most 512 threads): z in registers, the weight re-read
+//    per row from L1/L2.
+//  kStreamed: more than 2 vectors a lane (or an unaligned 1024-lane row); the row is read twice.
 enum class RowPath : int { kRegisterHeldWeight, kRegister, kStreamed };
 
 template <DType D, NormKind K, OutMode M, RowPath kPath, bool kVector>
-__global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ? 512 : 1024)
-    norm_rows_kernel(const NormParams p) {
+__global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
+                                          (kPath == RowPath::kRegister && !kVector)
+                                      ? 512
+                                      : 1024) norm_rows_kernel(const NormParams p) {
   constexpr bool kStreamed = kPath == RowPath::kStreamed;
   constexpr bool kHeldWeight = kPath == RowPath::kRegisterHeldWeight;
   using S = Storage<D>;

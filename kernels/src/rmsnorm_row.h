@@ -2,10 +2,11 @@
 // and the host twins (rmsnorm_twin.cpp). Everything a row's result depends on is here:
 //
 //  1. Layout (row_layout): the row is cut into 16-byte vectors of `vec` elements; lane t of
-//     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(ceil(vectors / 4)) clamped to
-//     [1, 1024], so a lane owns at most 4 vectors unless hidden is very large (then the row is
-//     streamed twice instead of held). It depends on (dtype, hidden) only, never on the number
-//     of rows (batch invariance).
+//     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(ceil(vectors / 2)) clamped to
+//     [1, 1024], so a lane owns at most 2 vectors unless hidden is very large (more than 2048
+//     vectors: bf16/fp16 hidden > 16384, fp32 > 8192; then the row is streamed twice instead of
+//     held). It depends on (dtype, hidden) only, never on the number of rows (batch
+//     invariance). (Two vectors a lane: bench/notes/rmsnorm_perf.md, v7.)
 //  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
 //     rn(s_i) read back as fp32 (ResidualSum::kRounded).
 //  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
@@ -26,7 +27,10 @@
 namespace kc::detail {
 
 inline constexpr int kMaxLanes = 1024;
-inline constexpr int kRegisterVectors = 4;  // vectors a lane holds in registers
+#ifndef KC_NORM_REGISTER_VECTORS  // layout experiments only (see KC_NORM_MIN_LANES)
+#define KC_NORM_REGISTER_VECTORS 2
+#endif
+inline constexpr int kRegisterVectors = KC_NORM_REGISTER_VECTORS;  // vectors a lane holds
 // Layout experiments only (scripts/gpu_run.sh ab): a row with at least this many vectors gets
 // at least this many lanes. It changes every such row's reduction order (twins and tests follow,
 // sharing this header), so every build but an experiment's keeps the default, 1 (no floor).
@@ -36,6 +40,13 @@ inline constexpr int kRegisterVectors = 4;  // vectors a lane holds in registers
 #define KC_NORM_MIN_LANES 1
 #endif
 inline constexpr int kMinLanes = KC_NORM_MIN_LANES;
+// Layout experiment (scripts/gpu_run.sh ab): the vectors a lane is given when the row allows
+// (lanes = next_pow2(ceil(vectors / target)), at most 1024); the register path still holds up
+// to kRegisterVectors. Default kRegisterVectors.
+#ifndef KC_NORM_TARGET_VECTORS
+#define KC_NORM_TARGET_VECTORS KC_NORM_REGISTER_VECTORS
+#endif
+inline constexpr int kTargetVectors = KC_NORM_TARGET_VECTORS;
 
 KC_HD int next_pow2(int v) {
   int p = 1;
@@ -47,7 +58,7 @@ KC_HD RowLayout row_layout(int vec, std::int64_t hidden) {
   RowLayout l;
   l.vec = vec;
   l.vectors = static_cast<int>((hidden + vec - 1) / vec);
-  int lanes = next_pow2((l.vectors + kRegisterVectors - 1) / kRegisterVectors);
+  int lanes = next_pow2((l.vectors + kTargetVectors - 1) / kTargetVectors);
   const int spread = next_pow2(l.vectors) < kMinLanes ? next_pow2(l.vectors) : kMinLanes;
   if (lanes < spread) lanes = spread;
   if (lanes > kMaxLanes) lanes = kMaxLanes;

@@ -227,20 +227,22 @@ TEST(RmsNormLayoutTest, DependsOnlyOnDtypeAndHidden) {
       ASSERT_EQ(l.vectors, (h + l.vec - 1) / l.vec);
       ASSERT_TRUE(l.lanes >= 1 && l.lanes <= 1024 && (l.lanes & (l.lanes - 1)) == 0) << h;
       ASSERT_EQ(l.per_lane, (l.vectors + l.lanes - 1) / l.lanes);
-      ASSERT_EQ(l.streamed, l.per_lane > 4);
+      ASSERT_EQ(l.streamed, l.per_lane > 2);
       if (!l.streamed) {
-        ASSERT_LE(l.per_lane, 4);
+        ASSERT_LE(l.per_lane, 2);
       }
     }
   }
-  // The rule of rmsnorm_row.h: next_pow2(ceil(vectors / 4)) lanes, at most 1024.
+  // The rule of rmsnorm_row.h: next_pow2(ceil(vectors / 2)) lanes, at most 1024.
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 8).lanes, 1);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).lanes, 4);  // 13 vectors: 4, 4, 3, 2
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).per_lane, 4);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 1024).lanes, 32);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 4096).lanes, 128);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 16384).lanes, 512);
-  EXPECT_EQ(rmsnorm_layout(DType::kFp32, 1024).lanes, 64);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).lanes, 8);  // 13 vectors: 2 x 5, 1 x 3
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).per_lane, 2);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 1024).lanes, 64);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 4096).lanes, 256);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 16384).lanes, 1024);
+  EXPECT_FALSE(rmsnorm_layout(DType::kBf16, 16384).streamed);  // 2 vectors a lane
+  EXPECT_TRUE(rmsnorm_layout(DType::kBf16, 16392).streamed);
+  EXPECT_EQ(rmsnorm_layout(DType::kFp32, 1024).lanes, 128);
   EXPECT_EQ(rmsnorm_layout(DType::kFp16, 65536).per_lane, 8);  // streamed
   EXPECT_TRUE(rmsnorm_layout(DType::kFp16, 65536).streamed);
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 0).lanes, 0);  // unsupported: empty layout
