@@ -6,6 +6,7 @@
 #   bench  the benchmark binary alone (our rows; filter as the second argument)
 #   kbench kconform bench: our rows and the PyTorch peers, merged (the report's perf.json)
 #   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
+#   fi     the FlashInfer peer alone: its ctests (verbose) and kconform check on its subjects
 #   ab     A/B of kernel variants (below)
 #   ncu    Nsight Compute sections of one decode and one bandwidth launch
 # FlashInfer: when .peers/flashinfer/include holds its headers (scripts/fetch_flashinfer.sh; carry
@@ -65,6 +66,13 @@ if has tests; then
   fi
 fi
 kc="$build/properties/kconform"
+if has fi && [ ${#peer[@]} -gt 0 ]; then
+  ctest --test-dir "$build" -L peer -V -j 8 --timeout 400 > "$out/ctest_peer.log" 2>&1 || rc=1
+  grep -E 'tests passed|tests failed|\(Failed|relative error|under capture' "$out/ctest_peer.log" | tail -12
+  "$kc" check --subject flashinfer --cases 500 --json "$out/check.flashinfer.json" \
+      --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
+  tail -n 20 "$out/check.flashinfer.log"
+fi
 if has check; then
   t0=$(date +%s)
   pids=()

@@ -2,6 +2,8 @@
 // behaviour is known:
 //  - a twin run on inputs whose bf16 subnormals were flushed (what -ftz does to the loads of a
 //    fast-math kernel) fails bounded_error without the rule and passes with it;
+//  - the same for the fused add, where two subnormal operands can have a normal sum that a
+//    flushing add turns into zero (residual and output): found by the FlashInfer peer on the GPU;
 //  - a subject that zeros values up to 2^-20 (not a flush: those are normal fp32 numbers) fails
 //    with the rule too, so the rule admits flushed subnormals and nothing more.
 #include <gtest/gtest.h>
@@ -19,14 +21,17 @@
 namespace kc::props {
 namespace {
 
-// The twin on a copy of the input where every bf16 value below `limit` in magnitude is replaced
-// by a zero of its sign.
+// The twin on a copy of the inputs (x, and r for the fused add) where every bf16 value below
+// `limit` in magnitude is replaced by a zero of its sign.
 class ZeroingTwin : public Subject {
  public:
-  ZeroingTwin(float limit, bool ftz_rule) : limit_(limit), ftz_rule_(ftz_rule) {}
+  ZeroingTwin(float limit, bool ftz_rule, bool fused = false)
+      : limit_(limit), ftz_rule_(ftz_rule), fused_(fused) {}
   std::string name() const override { return "test.zeroing_twin"; }
-  std::string op() const override { return "rmsnorm"; }
-  std::string profile() const override { return "rmsnorm.fp32"; }
+  std::string op() const override { return fused_ ? "fused_add_rmsnorm" : "rmsnorm"; }
+  std::string profile() const override {
+    return fused_ ? "fused_add_rmsnorm.fp32_sum" : "rmsnorm.fp32";
+  }
   Backend backend() const override { return Backend::kHost; }
   std::vector<DType> dtypes() const override { return {DType::kBf16}; }
   BoundSpec bound() const override {
@@ -35,36 +40,43 @@ class ZeroingTwin : public Subject {
     BoundSpec b;
     b.kind = BoundSpec::Kind::kUlps;
     b.ulps =
-        NormKernelBound(ref::NormProfile::kRmsNormFp32, DType::kBf16, kHidden).worst_case_ulps();
+        NormKernelBound(fused_ ? ref::NormProfile::kFusedFp32Sum : ref::NormProfile::kRmsNormFp32,
+                        DType::kBf16, kHidden)
+            .worst_case_ulps();
     b.flush_to_zero = ftz_rule_;
     return b;
   }
   Status check(const Case&) const override { return Status::ok(); }
   Status run(const Case& c, const std::vector<void*>& p, cudaStream_t) const override {
-    const std::int64_t stride = c.tensors[0].row_stride;
-    const auto n = static_cast<std::size_t>((c.num_tokens - 1) * stride + c.hidden);
-    std::vector<std::uint16_t> x(n);
-    std::memcpy(x.data(), p[0], n * sizeof(std::uint16_t));
-    for (std::uint16_t& b : x) {
-      const float v = detail::bf16_to_float(b);
-      if (v != 0 && v > -limit_ && v < limit_) b = static_cast<std::uint16_t>(b & 0x8000u);
-    }
     std::vector<void*> q = p;
-    q[0] = x.data();
-    return rmsnorm_twin(rmsnorm_args(c, q));
+    std::vector<std::uint16_t> copies[2];
+    for (int t = 0; t < (fused_ ? 2 : 1); ++t) {
+      const std::int64_t stride = c.tensors[static_cast<std::size_t>(t)].row_stride;
+      std::vector<std::uint16_t>& x = copies[t];
+      x.resize(static_cast<std::size_t>((c.num_tokens - 1) * stride + c.hidden));
+      std::memcpy(x.data(), p[static_cast<std::size_t>(t)], x.size() * sizeof(std::uint16_t));
+      for (std::uint16_t& b : x) {
+        const float v = detail::bf16_to_float(b);
+        if (v != 0 && v > -limit_ && v < limit_) b = static_cast<std::uint16_t>(b & 0x8000u);
+      }
+      q[static_cast<std::size_t>(t)] = x.data();
+    }
+    return fused_ ? fused_add_rmsnorm_twin(fused_add_rmsnorm_args(c, q))
+                  : rmsnorm_twin(rmsnorm_args(c, q));
   }
   static constexpr std::int64_t kHidden = 64;
 
  private:
   float limit_;
   bool ftz_rule_;
+  bool fused_;
 };
 
-Case make_case(ValueClass rows) {
-  const OpInfo& op = *find_op("rmsnorm");
+Case make_case(ValueClass rows, bool fused = false) {
+  const OpInfo& op = *find_op(fused ? "fused_add_rmsnorm" : "rmsnorm");
   Case c;
   c.op = op.name;
-  c.profile = "rmsnorm.fp32";
+  c.profile = fused ? "fused_add_rmsnorm.fp32_sum" : "rmsnorm.fp32";
   c.dtype = DType::kBf16;
   c.hidden = ZeroingTwin::kHidden;
   c.num_tokens = 3;
@@ -100,6 +112,22 @@ TEST(FlushBoundTest, FlushedSubnormalInputsPassWithTheRule) {
   EXPECT_FALSE(n.failed()) << n.message;
   EXPECT_EQ(n.stats.flushed_elements, 0);
   EXPECT_GT(n.stats.elements, 0);
+}
+
+TEST(FlushBoundTest, FlushedOperandsOfTheFusedAdd) {
+  // Subnormal x and r: their exact sum may be normal (and R ~ 316 makes s R normal), but a
+  // flushing add sees 0 + 0. The residual and the output are then zeros.
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u}) {
+    Case c = make_case(ValueClass::kSubnormal, /*fused=*/true);
+    c.seed = seed;
+    const Verdict without =
+        run_property(PropertyId::kBoundedError, ZeroingTwin(0x1p-126f, false, true), c);
+    EXPECT_TRUE(without.failed()) << "seed " << seed;
+    const Verdict with =
+        run_property(PropertyId::kBoundedError, ZeroingTwin(0x1p-126f, true, true), c);
+    EXPECT_FALSE(with.failed()) << with.message;
+    EXPECT_GT(with.stats.flushed_elements, 0);
+  }
 }
 
 TEST(FlushBoundTest, ZeroingNormalValuesFailsEvenWithTheRule) {

@@ -45,7 +45,10 @@ struct BoundSpec {
   // -ftz=true, as -use_fast_math does). An element whose scaled input z, weight w, normalised
   // value z R or exact output lies below 2^-126 in magnitude (with a 2^-20 relative margin) may
   // then come out as a zero (or NaN when its weight factor is infinite), as if that value had
-  // been flushed; such elements are counted as flushed, not in the ULP statistics.
+  // been flushed; and a row with subnormal inputs may also give the results of the same row with
+  // those inputs read as zeros (x, r and w flushed on load: two subnormal addends whose sum is
+  // normal then give a zero sum). Such elements are counted as flushed, not in the ULP
+  // statistics.
   bool flush_to_zero = false;
 };
 
