@@ -266,28 +266,29 @@ void BM_Copy(benchmark::State& st) {
   cudaEventDestroy(b);
 }
 
-void BM_Bandwidth(benchmark::State& st) {
-  const int profile = static_cast<int>(st.range(0));
-  const DType d = static_cast<DType>(st.range(1));
-  const std::int64_t hidden = st.range(2);
-  const std::size_t es = kc::dtype_size(d);
-  const Modes m = modes_of(profile);
-  // 1 GiB moved per call (as the copy), within the tensor capacity.
-  const std::int64_t tokens = std::min<std::int64_t>(
-      static_cast<std::int64_t>((std::size_t{1} << 30) / ((m.fused ? 4 : 2) * hidden * es)),
+// Bandwidth shapes: 1 GiB moved per call (as the copy), within the tensor capacity.
+std::int64_t bandwidth_tokens(bool fused, std::int64_t hidden, std::size_t es) {
+  return std::min<std::int64_t>(
+      static_cast<std::int64_t>((std::size_t{1} << 30) / ((fused ? 4 : 2) * hidden * es)),
       static_cast<std::int64_t>(kTensorBytes / (hidden * es)));
-  if (!prepare(d, st)) return;
-  Device& g = dev();
-  const Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
-  if (!validate(call, d, tokens, hidden, st)) return;
+}
+
+// Bytes a call moves (see the header comment).
+double moved_bytes(bool fused, std::int64_t tokens, std::int64_t hidden, std::size_t es) {
+  return static_cast<double>(((fused ? 4 : 2) * tokens + 1) * hidden * es);
+}
+
+// Times `launch` alone between CUDA events, the L2 flushed before each; seconds per call.
+template <typename F>
+double flushed_time(benchmark::State& st, F&& launch) {
   cudaEvent_t a, b;
   cudaEventCreate(&a);
   cudaEventCreate(&b);
   double total = 0;
   for (auto _ : st) {
-    cudaMemsetAsync(g.flush, static_cast<int>(st.iterations() & 0xff), kFlushBytes);
+    cudaMemsetAsync(dev().flush, static_cast<int>(st.iterations() & 0xff), kFlushBytes);
     cudaEventRecord(a);
-    (void)call.launch(nullptr);
+    launch();
     cudaEventRecord(b);
     cudaEventSynchronize(b);
     float ms = 0;
@@ -295,11 +296,25 @@ void BM_Bandwidth(benchmark::State& st) {
     st.SetIterationTime(ms / 1e3);
     total += ms / 1e3;
   }
-  const double bytes = static_cast<double>(((m.fused ? 4 : 2) * tokens + 1) * hidden * es);
-  set_counters(st, bytes, total / static_cast<double>(st.iterations()));
-  st.SetLabel(label(profile, d, tokens, hidden));
   cudaEventDestroy(a);
   cudaEventDestroy(b);
+  return total / static_cast<double>(st.iterations());
+}
+
+void BM_Bandwidth(benchmark::State& st) {
+  const int profile = static_cast<int>(st.range(0));
+  const DType d = static_cast<DType>(st.range(1));
+  const std::int64_t hidden = st.range(2);
+  const std::size_t es = kc::dtype_size(d);
+  const Modes m = modes_of(profile);
+  const std::int64_t tokens = bandwidth_tokens(m.fused, hidden, es);
+  if (!prepare(d, st)) return;
+  Device& g = dev();
+  const Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
+  if (!validate(call, d, tokens, hidden, st)) return;
+  const double t = flushed_time(st, [&] { (void)call.launch(nullptr); });
+  set_counters(st, moved_bytes(m.fused, tokens, hidden, es), t);
+  st.SetLabel(label(profile, d, tokens, hidden));
 }
 
 // Times kGraphReps launches of `launch` captured in one graph; returns seconds per launch.
@@ -383,9 +398,7 @@ void BM_Decode(benchmark::State& st) {
   call.norm.pdl = call.fused.pdl = pdl ? kc::Pdl::kAuto : kc::Pdl::kOff;
   if (!validate(call, d, tokens, hidden, st)) return;
   const double t = graph_time(st, [&](cudaStream_t s) { (void)call.launch(s); });
-  const Modes m = modes_of(profile);
-  const double bytes = static_cast<double>(((m.fused ? 4 : 2) * tokens + 1) * hidden * es);
-  set_counters(st, bytes, t);
+  set_counters(st, moved_bytes(modes_of(profile).fused, tokens, hidden, es), t);
   st.SetLabel(label(profile, d, tokens, hidden) + (pdl ? " graph" : " graph, no PDL"));
 }
 
@@ -488,30 +501,11 @@ void BM_FlashInferBandwidth(benchmark::State& st, FlashInferOp f, DType d, std::
                             std::int64_t hidden) {
   if (!prepare(d, st)) return;
   if (!flashinfer_validate(f, d, tokens, hidden, st)) return;
-  Device& g = dev();
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  double total = 0;
-  for (auto _ : st) {
-    cudaMemsetAsync(g.flush, static_cast<int>(st.iterations() & 0xff), kFlushBytes);
-    cudaEventRecord(a);
-    (void)flashinfer_launch(f, d, tokens, hidden, false, nullptr);
-    cudaEventRecord(b);
-    cudaEventSynchronize(b);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, a, b);
-    st.SetIterationTime(ms / 1e3);
-    total += ms / 1e3;
-  }
-  const bool fused = modes_of(f.profile).fused;
-  const double bytes =
-      static_cast<double>(((fused ? 4 : 2) * tokens + 1) * hidden * kc::dtype_size(d));
-  set_counters(st, bytes, total / static_cast<double>(st.iterations()));
+  const double t =
+      flushed_time(st, [&] { (void)flashinfer_launch(f, d, tokens, hidden, false, nullptr); });
+  set_counters(st, moved_bytes(modes_of(f.profile).fused, tokens, hidden, kc::dtype_size(d)), t);
   st.SetLabel("FlashInfer " + std::string(kc::peers::flashinfer_version()) + " " +
               label(f.profile, d, tokens, hidden));
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
 }
 
 void BM_FlashInferDecode(benchmark::State& st, FlashInferOp f, DType d, std::int64_t tokens,
@@ -521,10 +515,7 @@ void BM_FlashInferDecode(benchmark::State& st, FlashInferOp f, DType d, std::int
   // PDL on, as FlashInfer's Python API enables it on sm_90 (enable_pdl = device_support_pdl).
   const double t = graph_time(
       st, [&](cudaStream_t s) { (void)flashinfer_launch(f, d, tokens, hidden, true, s); });
-  const bool fused = modes_of(f.profile).fused;
-  const double bytes =
-      static_cast<double>(((fused ? 4 : 2) * tokens + 1) * hidden * kc::dtype_size(d));
-  set_counters(st, bytes, t);
+  set_counters(st, moved_bytes(modes_of(f.profile).fused, tokens, hidden, kc::dtype_size(d)), t);
   st.SetLabel("FlashInfer " + std::string(kc::peers::flashinfer_version()) + " " +
               label(f.profile, d, tokens, hidden) + " graph");
 }
@@ -540,9 +531,7 @@ void register_flashinfer() {
                std::to_string(t) + "x" + std::to_string(h) + "/" + kind;
       };
       for (std::int64_t h : {1024, 2048, 4096, 8192, 16384}) {
-        const std::int64_t tokens = std::min<std::int64_t>(
-            static_cast<std::int64_t>((std::size_t{1} << 30) / ((fused ? 4 : 2) * h * es)),
-            static_cast<std::int64_t>(kTensorBytes / (h * es)));
+        const std::int64_t tokens = bandwidth_tokens(fused, h, es);
         benchmark::RegisterBenchmark(name(tokens, h, "bandwidth").c_str(), BM_FlashInferBandwidth,
                                      f, d, tokens, h)
             ->UseManualTime()
