@@ -138,16 +138,18 @@ PY
   cat "$out/ab.txt"
 fi
 if has ncu; then
-  # Stall reasons and duration of one decode launch (1 x 1024 bf16) and memory throughput of one
-  # bandwidth launch (fp16, 4096); caches and clocks as the benchmark sees them.
+  # Stall reasons, instruction counts and duration of launches named by benchmark filters
+  # ($KC_NCU, space-separated; default one decode launch, 1 x 1024 bf16, and one bandwidth
+  # launch, fp16 4096); caches and clocks as the benchmark sees them.
   ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
-  for f in 'BM_Decode/0/2/1/1024/1' 'BM_Bandwidth/0/1/4096'; do
+  for f in ${KC_NCU:-BM_Decode/0/2/1/1024/1 BM_Bandwidth/0/1/4096}; do
     "$ncu" --kernel-name regex:norm_rows --launch-skip 3 --launch-count 1 --cache-control none \
         --clock-control none --section SpeedOfLight --section WarpStateStats --section LaunchStats \
-        --section Occupancy --section MemoryWorkloadAnalysis \
+        --section Occupancy --section MemoryWorkloadAnalysis --section InstructionStats \
+        --section SchedulerStats \
         "$build/bench/rmsnorm_bench" --benchmark_filter="$f" --benchmark_min_time=0.01s \
         > "$out/ncu_$(echo "$f" | tr '/' '_').txt" 2>&1 || rc=1
-    grep -E 'Duration|Stall|Throughput|Registers|Achieved Occupancy|Warp Cycles|Issued' \
+    grep -E 'Duration|Stall|Throughput|Registers|Occupancy|Warp Cycles|Issued|Executed Inst|Eligible|Block Limit' \
         "$out/ncu_$(echo "$f" | tr '/' '_').txt" | head -30
   done
 fi

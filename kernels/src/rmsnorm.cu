@@ -1,11 +1,14 @@
 // Launchers of the norm family: check, pick the kernel and the launch shape, launch.
 //
 // Launch shape (never a row's arithmetic, which rmsnorm_row.h fixes from dtype and hidden):
-//  - Bandwidth path (many rows): blockDim = (lanes, max(1, 256 / lanes)), one block per group
-//    of blockDim.y rows (the hardware keeps every SM full and overlaps blocks' phases; a single
-//    wave walking the rows grid-stride was 2-6 % slower: bench/notes/rmsnorm_perf.md, v7).
-//  - Decode path (fewer such blocks than SMs): fewer rows per block, down to one row or one
-//    warp, so the rows spread over as many SMs as possible.
+//  - Bandwidth path (many rows): blockDim = (T, max(1, 256 / T)) with T = lanes / 2 for rows of
+//    one vector a lane (a thread holds two lanes: kRegisterLanes) and T = lanes otherwise; one
+//    block per group of blockDim.y rows (the hardware keeps every SM full and overlaps blocks'
+//    phases; a single wave walking the rows grid-stride was 2-6 % slower:
+//    bench/notes/rmsnorm_perf.md, v7).
+//  - Decode path (fewer such blocks than SMs): one lane a thread (T = lanes, up to 1024), fewer
+//    rows per block, down to one row or one warp, so the rows spread over as many SMs as
+//    possible and each thread's path is as short as the layout allows (v8).
 //  - blockDim.x * blockDim.y is always a whole number of warps (the shuffles name all 32).
 //  - PDL on sm_90+ unless Pdl::kOff.
 #include <cuda_runtime.h>
@@ -69,6 +72,9 @@ const void* kernel_for(RowPath path) {
           norm_rows_kernel<D, K, M, RowPath::kRegisterHeldWeight, kVector>);
     case RowPath::kRegister:
       return reinterpret_cast<const void*>(norm_rows_kernel<D, K, M, RowPath::kRegister, kVector>);
+    case RowPath::kRegisterLanes:
+      return reinterpret_cast<const void*>(
+          norm_rows_kernel<D, K, M, RowPath::kRegisterLanes, kVector>);
     case RowPath::kStreamed:
       break;
   }
@@ -92,14 +98,22 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   }
   p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
 
+  // Rows of one vector a lane give a thread kRegisterVectors lanes in bandwidth launches (the
+  // memory pattern of two vectors a thread) and one lane a thread in decode launches (the
+  // shortest per-thread path); the arithmetic is the layout's either way.
   const int lanes = p.layout.lanes;
-  const LaunchShape shape = launch_shape(lanes, j.rows, dev.sms);
+  const bool multi_lane = !p.layout.streamed && p.layout.per_lane == 1 && lanes >= kRegisterVectors;
+  const LaunchShape shape =
+      launch_shape(multi_lane ? lanes / kRegisterVectors : lanes, lanes, j.rows, dev.sms);
+  const int threads = shape.threads_per_row;
   const int rows_per_block = shape.rows_per_block;
   // Element-wise (unaligned) instances of the register paths are built for 512 threads (their
-  // extra index registers would spill at 1024); 1024-lane rows take the streamed path there.
-  const RowPath path = p.layout.streamed || (!p.aligned && lanes > 512) ? RowPath::kStreamed
-                       : shape.decode && lanes <= 512 ? RowPath::kRegisterHeldWeight
-                                                      : RowPath::kRegister;
+  // extra index registers would spill at 1024); wider unaligned rows take the streamed path.
+  const bool wide_unaligned = !p.aligned && threads > 512;
+  const RowPath path = p.layout.streamed || wide_unaligned ? RowPath::kStreamed
+                       : shape.decode                      ? RowPath::kRegisterHeldWeight
+                       : multi_lane                        ? RowPath::kRegisterLanes
+                                                           : RowPath::kRegister;
   const void* kernel = kernel_for<D, K, M>(path, p.aligned);
   // One block per row group; past 2^31 - 1 blocks the kernel's grid-stride loop takes the rest.
   const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
@@ -107,7 +121,7 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
 
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = dim3(static_cast<unsigned>(blocks));
-  cfg.blockDim = dim3(static_cast<unsigned>(lanes), static_cast<unsigned>(rows_per_block));
+  cfg.blockDim = dim3(static_cast<unsigned>(threads), static_cast<unsigned>(rows_per_block));
   cfg.dynamicSmemBytes = 0;
   cfg.stream = stream;
   cudaLaunchAttribute attr[1];

@@ -1,18 +1,19 @@
 // CUDA kernels of the norm family (rmsnorm and fused_add_rmsnorm, every profile of rmsnorm.h).
 //
 // One kernel template per (dtype, NormKind, OutMode, RowPath): the seven profiles of each dtype
-// in three data paths, each instance holding only its own code. A block holds blockDim.y rows of
-// blockDim.x = layout.lanes lanes each (blockDim.x * blockDim.y is a multiple of 32) and walks
-// the rows grid-stride, so the launcher may pick any grid. All arithmetic comes from
+// in four data paths, each instance holding only its own code. A block holds blockDim.y rows of
+// blockDim.x threads each (layout.lanes, or layout.lanes / 2 where a thread holds two lanes;
+// blockDim.x * blockDim.y is a multiple of 32) and walks the rows grid-stride, so the launcher
+// may pick any grid. All arithmetic comes from
 // rmsnorm_row.h and is the twin's; only the data movement is GPU-specific:
 //  - kVector instances: every row of every tensor 16-byte aligned and hidden a multiple of the
 //    vector: pure 16-byte loads and stores, no element code. Other instances access elements
 //    one by one: same values, same order, same arithmetic.
-//  - Register path: a lane keeps its <= 2 vectors of z in registers between the reduction and
-//    the output pass, so each input byte is read once. Streamed path (hidden too large for
+//  - Register paths: a thread keeps its <= 2 vectors of z in registers between the reduction
+//    and the output pass, so each input byte is read once. Streamed path (hidden too large for
 //    that): the output pass re-reads x (and r) and recomputes z bit for bit.
-//  - Reduction: xor-butterfly over lanes within a warp (width min(lanes, 32)), then per-warp
-//    totals through shared memory and a butterfly over warps: the pairwise tree of the twin.
+//  - Reduction (row_sum): xor-butterfly over each 32-lane group within a warp, then the group
+//    totals through shared memory and a butterfly over them: the pairwise tree of the twin.
 //  - PDL (sm_90+): wait for the previous grid before the first global access, then let the next
 //    grid launch (it waits in turn for this one to complete).
 #pragma once
@@ -74,40 +75,81 @@ __device__ __forceinline__ void pdl_launch_dependents() {
 #endif
 }
 
-// Sum of the lane partial sums of one row (the pairwise tree of rmsnorm_row.h). Every thread
-// of the block must call it the same number of times (it may synchronise the block).
-__device__ __forceinline__ float row_sum(float acc, int lanes, float (&warp_total)[2][32],
+// Sum of the lane partial sums of one row (the pairwise tree of rmsnorm_row.h in natural lane
+// order). A row has `tpr` threads; thread t holds kChains lane sums acc[c], of lanes t + c * tpr
+// (kChains == 1: one lane a thread). Each chain's 32-lane groups are butterflied within the
+// warp (consecutive lanes: the tree's lower levels); with more than one warp a row, the warp
+// totals go to shared memory in lane order (chain by chain) and a butterfly over them gives the
+// upper levels; with one warp or less, the chains' totals are added as the top levels.
+// Every thread of the block must call it the same number of times (it may synchronise).
+template <int kChains>
+__device__ __forceinline__ float row_sum(float (&acc)[kChains], int tpr, float (&warp_total)[2][32],
                                          int buf) {
-  const int width = lanes < 32 ? lanes : 32;
-  for (int m = 1; m < width; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m, width));
-  if (lanes <= 32) return acc;
-  const int nw = lanes / 32;
+  // Unrolled over the five possible steps, each taken when the row spans it (uniform across
+  // the warp): no loop counter on the row's critical path.
+  const int width = tpr < 32 ? tpr : 32;
+#pragma unroll
+  for (int m = 1; m < 32; m <<= 1) {
+    if (m < width) {
+#pragma unroll
+      for (int c = 0; c < kChains; ++c) {
+        acc[c] = fadd(acc[c], __shfl_xor_sync(0xffffffffu, acc[c], m, width));
+      }
+    }
+  }
+  if (tpr <= 32) {
+    // Chains are adjacent groups of tpr lanes: add them pairwise, in order.
+#pragma unroll
+    for (int span = 1; span < kChains; span <<= 1) {
+#pragma unroll
+      for (int c = 0; c + span < kChains; c += 2 * span) acc[c] = fadd(acc[c], acc[c + span]);
+    }
+    return acc[0];
+  }
+  const int nw = tpr / 32;         // warps a row
+  const int slots = kChains * nw;  // 32-lane groups a row (<= 32)
   const int lane = threadIdx.x;
-  const int warp_in_block = (threadIdx.y * lanes + lane) / 32;
-  if ((lane & 31) == 0) warp_total[buf][warp_in_block] = acc;
+  const int base = threadIdx.y * slots;  // this row's slots
+  if ((lane & 31) == 0) {
+#pragma unroll
+    for (int c = 0; c < kChains; ++c) warp_total[buf][base + c * nw + lane / 32] = acc[c];
+  }
   __syncthreads();
-  float t = (lane & 31) < nw ? warp_total[buf][threadIdx.y * nw + (lane & 31)] : 0.0f;
-  for (int m = 1; m < nw; m <<= 1) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m, nw));
+  float t = (lane & 31) < slots ? warp_total[buf][base + (lane & 31)] : 0.0f;
+#pragma unroll
+  for (int m = 1; m < 32; m <<= 1) {
+    if (m < slots) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m, slots));
+  }
   return __shfl_sync(0xffffffffu, t, 0);
 }
 
 // How a kernel instance keeps a row (chosen by the launcher; the arithmetic is the same):
-//  kRegisterHeldWeight (decode launches, lanes <= 512, up to 128 registers a thread): z and the
-//    lane's weight vectors stay in registers; the weight is loaded with the first input vectors,
-//    so a short batch pays one memory round trip instead of two.
-//  kRegister (bandwidth launches and lanes == 1024, at most 64 registers a thread for
-//    occupancy; element-wise instances at most 512 threads): z in registers, the weight re-read
-//    per row from L1/L2.
-//  kStreamed: more than 2 vectors a lane (or an unaligned 1024-lane row); the row is read twice.
-enum class RowPath : int { kRegisterHeldWeight, kRegister, kStreamed };
+//  kRegisterHeldWeight (decode launches: one lane a thread): z and the lane's weight vectors
+//    stay in registers; the weight is loaded with the first input vectors, so a short batch
+//    pays one memory round trip instead of two.
+//  kRegister (bandwidth launches of rows with 2 vectors a lane): z in registers, the weight
+//    re-read per row from L1/L2.
+//  kRegisterLanes (bandwidth launches of rows with 1 vector a lane): as kRegister, but a thread
+//    holds kRegisterVectors lanes (t, t + tpr, ...), each its own sum (row_sum<kChains>): the
+//    memory pattern of kRegister with the decode path's short per-lane chains.
+//  kStreamed: more than 2 vectors a lane (or an unaligned row of more than 512 threads); the
+//    row is read twice.
+// Launch bounds: element-wise (unaligned) register instances and kRegisterLanes run at most
+// 512 threads a block (their extra index registers would spill at 1024), the others 1024.
+enum class RowPath : int { kRegisterHeldWeight, kRegister, kRegisterLanes, kStreamed };
+
+template <RowPath kPath, bool kVector>
+inline constexpr int kMaxThreads = kPath == RowPath::kStreamed ||
+                                           (kVector && kPath != RowPath::kRegisterLanes)
+                                       ? 1024
+                                       : 512;
 
 template <DType D, NormKind K, OutMode M, RowPath kPath, bool kVector>
-__global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
-                                          (kPath == RowPath::kRegister && !kVector)
-                                      ? 512
-                                      : 1024) norm_rows_kernel(const NormParams p) {
+__global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
+    norm_rows_kernel(const NormParams p) {
   constexpr bool kStreamed = kPath == RowPath::kStreamed;
   constexpr bool kHeldWeight = kPath == RowPath::kRegisterHeldWeight;
+  constexpr int kChains = kPath == RowPath::kRegisterLanes ? kRegisterVectors : 1;
   using S = Storage<D>;
   using T = typename S::Type;
   using Vec = Vec16<D>;
@@ -115,7 +157,9 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
   constexpr bool kFused = K != NormKind::kRmsNorm;
   __shared__ float warp_total[2][32];  // double-buffered: one barrier per row group
 
-  const int lanes = p.layout.lanes;
+  // Threads a row: the row's lanes, or lanes / kRegisterVectors (kRegisterLanes). Thread
+  // `lane` handles vectors lane + k * lanes either way (one lane's, or k lanes' one each).
+  const int lanes = static_cast<int>(blockDim.x);
   const int lane = threadIdx.x;
   const int vectors = p.layout.vectors;
   const int hidden = p.math.hidden;
@@ -191,7 +235,9 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
       yv.template store<kVector>(y, v, hidden);
     };
 
-    float acc = 0.0f;
+    float acc[kChains];
+#pragma unroll
+    for (int c = 0; c < kChains; ++c) acc[c] = 0.0f;
     if constexpr (!kStreamed) {
       // A lane keeps its vectors in their narrowest exact form and rebuilds z from it in the
       // output pass (bitwise the same): x for rmsnorm, rn(s) for the rounded sum, x and r for
@@ -211,7 +257,8 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
           float z[V];
           load_normalised(v, xv, rv, z, ro);
           if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
-          acc = accumulate(z, acc);
+          const int c = kChains == 1 ? 0 : k;
+          acc[c] = accumulate(z, acc[c]);
           if constexpr (kKeepZ) {
 #pragma unroll
             for (int e = 0; e < V; ++e) held_z[k][e] = z[e];
@@ -223,7 +270,7 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
           }
         }
       }
-      const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
+      const float r = inv_rms(row_sum<kChains>(acc, lanes, warp_total, buf), p.math);
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
         const int v = lane + k * lanes;
@@ -250,10 +297,10 @@ __global__ void __launch_bounds__(kPath == RowPath::kRegisterHeldWeight ||
           Vec ro;
           float z[V];
           load_normalised(v, xv, rv, z, ro);
-          acc = accumulate(z, acc);
+          acc[0] = accumulate(z, acc[0]);
         }
       }
-      const float r = inv_rms(row_sum(acc, lanes, warp_total, buf), p.math);
+      const float r = inv_rms(row_sum<kChains>(acc, lanes, warp_total, buf), p.math);
       if (active) {
         // Second pass: re-read x (and r), rebuild z bit for bit, write both outputs. Nothing
         // was written in the first pass, so this is also right in place.

@@ -2,18 +2,20 @@
 // and the host twins (rmsnorm_twin.cpp). Everything a row's result depends on is here:
 //
 //  1. Layout (row_layout): the row is cut into 16-byte vectors of `vec` elements; lane t of
-//     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(ceil(vectors / 2)) clamped to
-//     [1, 1024], so a lane owns at most 2 vectors unless hidden is very large (more than 2048
-//     vectors: bf16/fp16 hidden > 16384, fp32 > 8192; then the row is streamed twice instead of
-//     held). It depends on (dtype, hidden) only, never on the number of rows (batch
-//     invariance). (Two vectors a lane: bench/notes/rmsnorm_perf.md, v7.)
+//     `lanes` owns vectors t, t + lanes, ... . lanes = next_pow2(vectors) clamped to [1, 1024],
+//     so a lane owns one vector up to 1024 vectors (bf16/fp16 hidden <= 8192, fp32 <= 4096),
+//     two up to 2048 (hidden <= 16384 / 8192), and beyond that the row is streamed twice
+//     instead of held. It depends on (dtype, hidden) only, never on the number of rows (batch
+//     invariance). Which thread runs which lane is the launcher's choice and never changes a
+//     bit: decode launches run a lane a thread, bandwidth launches two lanes a thread, each
+//     with its own sum (bench/notes/rmsnorm_perf.md, v8).
 //  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
 //     rn(s_i) read back as fp32 (ResidualSum::kRounded).
 //  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
 //     (vector by vector, element by element); then a pairwise tree over lanes 0..lanes-1 in
 //     natural order: ((l0 + l1) + (l2 + l3)) + ... . On the GPU this is the xor-butterfly over
 //     shuffles (bitwise the same: IEEE addition is commutative), then over warps.
-//  4. r = 1 / sqrt(sum / hidden + eps), each step correctly rounded.
+//  4. r = 1 / sqrt(sum / hidden + eps), each step correctly rounded (inv_rms).
 //  5. Output: kSingle: y = rn((z * r) * w'), w' = w or (1 + w); kCastBeforeWeight:
 //     y = rn(w * rn(z * r)). fp32 order as written, one rounding per operation; the final rn
 //     (and the fused residual's rn) is the storage conversion the caller applies.
@@ -30,7 +32,7 @@ inline constexpr int kMaxLanes = 1024;
 #ifndef KC_NORM_REGISTER_VECTORS  // layout experiments only (see KC_NORM_MIN_LANES)
 #define KC_NORM_REGISTER_VECTORS 2
 #endif
-inline constexpr int kRegisterVectors = KC_NORM_REGISTER_VECTORS;  // vectors a lane holds
+inline constexpr int kRegisterVectors = KC_NORM_REGISTER_VECTORS;  // vectors a thread holds
 // Layout experiments only (scripts/gpu_run.sh ab): a row with at least this many vectors gets
 // at least this many lanes. It changes every such row's reduction order (twins and tests follow,
 // sharing this header), so every build but an experiment's keeps the default, 1 (no floor).
@@ -42,9 +44,9 @@ inline constexpr int kRegisterVectors = KC_NORM_REGISTER_VECTORS;  // vectors a 
 inline constexpr int kMinLanes = KC_NORM_MIN_LANES;
 // Layout experiment (scripts/gpu_run.sh ab): the vectors a lane is given when the row allows
 // (lanes = next_pow2(ceil(vectors / target)), at most 1024); the register path still holds up
-// to kRegisterVectors. Default kRegisterVectors.
+// to kRegisterVectors a thread. Default 1 (v8; v7 had 2).
 #ifndef KC_NORM_TARGET_VECTORS
-#define KC_NORM_TARGET_VECTORS KC_NORM_REGISTER_VECTORS
+#define KC_NORM_TARGET_VECTORS 1
 #endif
 inline constexpr int kTargetVectors = KC_NORM_TARGET_VECTORS;
 
@@ -82,12 +84,25 @@ enum class OutMode : std::uint8_t {
 struct RowMath {
   int hidden;
   float eps;
+  float inv_hidden;  // 2^-k when hidden = 2^k, else 0 (row_math)
 };
 
-// r = 1 / sqrt(sum / hidden + eps).
+// 2^-k when hidden = 2^k (exact in fp32 for every int hidden), else 0.
+inline float exact_inverse_pow2(std::int64_t hidden) {
+  if (hidden <= 0 || (hidden & (hidden - 1)) != 0) return 0.0f;
+  float inv = 1.0f;
+  for (std::int64_t h = hidden; h > 1; h >>= 1) inv *= 0.5f;  // exact: a power of two >= 2^-62
+  return inv;
+}
+
+// r = 1 / sqrt(sum / hidden + eps), each step correctly rounded. Two cheaper forms give the
+// same bits: when hidden = 2^k, sum * 2^-k is the same real number as sum / 2^k, so its one
+// rounding is the same (subnormal results included); and rn(1 / a) is rn(1 / a) whether a
+// divide or the correctly rounded reciprocal computes it.
 KC_HD float inv_rms(float sum_sq, const RowMath& m) {
-  const float mean = fdiv(sum_sq, static_cast<float>(m.hidden));
-  return fdiv(1.0f, fsqrt(fadd(mean, m.eps)));
+  const float mean = m.inv_hidden != 0.0f ? fmul(sum_sq, m.inv_hidden)
+                                          : fdiv(sum_sq, static_cast<float>(m.hidden));
+  return frcp(fsqrt(fadd(mean, m.eps)));
 }
 
 // The fp32 sum of a fused row's element (the fused kinds' residual before its rounding).

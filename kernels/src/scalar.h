@@ -1,12 +1,15 @@
 // Scalar fp32 arithmetic and storage conversions shared by the CUDA kernels and their host
 // twins. Compiled by nvcc (device and host passes) and by the host compiler; on both sides
 // every operation is one correctly rounded IEEE fp32 operation:
-//  - add/mul/div/sqrt/fma: device intrinsics with explicit round-to-nearest (__fadd_rn, ...,
+//  - add/mul/div/rcp/sqrt/fma: device intrinsics with explicit round-to-nearest (__fadd_rn, ...,
 //    which the compiler never contracts or approximates); host operators under
 //    -ffp-contract=off, and std::fma for the one fused operation we write.
 //  - fp16/bf16 -> fp32 is exact. fp32 -> fp16/bf16 is round-to-nearest-even with overflow to
-//    inf and subnormals; NaN becomes the canonical NaN 0x7fff. The device uses the hardware
-//    conversion, the host the bit-level code below; tests compare the two over all 2^32 inputs.
+//    inf and subnormals; NaN becomes the canonical NaN 0x7fff. The device uses the bare
+//    hardware conversion (cvt.rn.{bf16,f16}{,x2}.f32, which already returns 0x7fff for every
+//    NaN), the host the bit-level code below; a GPU test compares the two over all 2^32 inputs
+//    (RmsNormGpuTest.DeviceConversionsEqualSoftwareOnAllInputs), so a device that returned
+//    another NaN would fail it rather than break the twin promise silently.
 //  - fp32 results that are NaN are stored as the canonical NaN 0x7fffffff on both sides (the
 //    hardware and the host compiler differ on NaN payloads and signs otherwise).
 #pragma once
@@ -46,6 +49,14 @@ KC_HD float fdiv(float a, float b) {
   return __fdiv_rn(a, b);
 #else
   return a / b;
+#endif
+}
+// rn(1 / a): the same correctly rounded quotient as fdiv(1, a), from the cheaper reciprocal.
+KC_HD float frcp(float a) {
+#if defined(__CUDA_ARCH__)
+  return __frcp_rn(a);
+#else
+  return 1.0f / a;
 #endif
 }
 KC_HD float fsqrt(float a) {
@@ -138,7 +149,6 @@ KC_HD std::uint16_t float_to_fp16_soft(float f) {
 // --- the conversions kernels and twins use: hardware on the device, software on the host ---
 KC_HD std::uint16_t float_to_bf16(float f) {
 #if defined(__CUDA_ARCH__)
-  if (is_nan(f)) return kCanonicalNan16;
   return __bfloat16_as_ushort(__float2bfloat16_rn(f));
 #else
   return float_to_bf16_soft(f);
@@ -155,7 +165,6 @@ KC_HD float fp16_to_float(std::uint16_t h) {
 
 KC_HD std::uint16_t float_to_fp16(float f) {
 #if defined(__CUDA_ARCH__)
-  if (is_nan(f)) return kCanonicalNan16;
   return __half_as_ushort(__float2half_rn(f));
 #else
   return float_to_fp16_soft(f);

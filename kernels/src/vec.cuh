@@ -1,9 +1,9 @@
 // The one 16-byte vector type for kernel loads, stores and register-resident rows: four 32-bit
 // registers holding kVec elements of dtype D. Elements are read as exact fp32 values and written
 // in pairs through the packed round-to-nearest conversions (cvt.rn.bf16x2.f32 /
-// cvt.rn.f16x2.f32), which round each half exactly as the scalar conversions of scalar.h do
-// (the GPU tests compare them on all 2^32 inputs). Indices are compile-time constants after
-// unrolling. Kernels never reinterpret_cast memory themselves.
+// cvt.rn.f16x2.f32), which round each half exactly as the scalar conversions of scalar.h do,
+// the canonical NaN 0x7fff included (the GPU tests compare them on all 2^32 inputs). Indices are
+// compile-time constants after unrolling. Kernels never reinterpret_cast memory themselves.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -33,7 +33,7 @@ struct alignas(16) Vec16 {
       return (e & 1) ? __high2float(h) : __low2float(h);
     }
   }
-  // Elements 2p and 2p + 1 set to the storage roundings of a and b (canonical NaN).
+  // Elements 2p and 2p + 1 set to the storage roundings of a and b (NaN: the hardware's 0x7fff).
   __device__ __forceinline__ void set_pair(int p, float a, float b) {
     if constexpr (D == DType::kFp32) {
       w[2 * p] = __float_as_uint(S::store(a));
@@ -47,8 +47,6 @@ struct alignas(16) Vec16 {
         const __half2 h = __floats2half2_rn(a, b);
         packed = *reinterpret_cast<const std::uint32_t*>(&h);
       }
-      if (a != a) packed = (packed & 0xffff0000u) | kCanonicalNan16;
-      if (b != b) packed = (packed & 0x0000ffffu) | (std::uint32_t{kCanonicalNan16} << 16);
       w[p] = packed;
     }
   }

@@ -233,16 +233,19 @@ TEST(RmsNormLayoutTest, DependsOnlyOnDtypeAndHidden) {
       }
     }
   }
-  // The rule of rmsnorm_row.h: next_pow2(ceil(vectors / 2)) lanes, at most 1024.
+  // The rule of rmsnorm_row.h: next_pow2(vectors) lanes, at most 1024.
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 8).lanes, 1);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).lanes, 8);  // 13 vectors: 2 x 5, 1 x 3
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).per_lane, 2);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 1024).lanes, 64);
-  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 4096).lanes, 256);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).lanes, 16);  // 13 vectors: one a lane, 3 idle
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 100).per_lane, 1);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 1024).lanes, 128);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 4096).lanes, 512);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 8192).lanes, 1024);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 8192).per_lane, 1);
+  EXPECT_EQ(rmsnorm_layout(DType::kBf16, 8200).per_lane, 2);
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 16384).lanes, 1024);
   EXPECT_FALSE(rmsnorm_layout(DType::kBf16, 16384).streamed);  // 2 vectors a lane
   EXPECT_TRUE(rmsnorm_layout(DType::kBf16, 16392).streamed);
-  EXPECT_EQ(rmsnorm_layout(DType::kFp32, 1024).lanes, 128);
+  EXPECT_EQ(rmsnorm_layout(DType::kFp32, 1024).lanes, 256);
   EXPECT_EQ(rmsnorm_layout(DType::kFp16, 65536).per_lane, 8);  // streamed
   EXPECT_TRUE(rmsnorm_layout(DType::kFp16, 65536).streamed);
   EXPECT_EQ(rmsnorm_layout(DType::kBf16, 0).lanes, 0);  // unsupported: empty layout

@@ -277,6 +277,7 @@ TEST(RmsNormGpuTest, UnsupportedCallsLeaveNoTrace) {
   }
 }
 
+// bad[0]: mismatches; bad[1]: the smallest input bit pattern that mismatched (for the message).
 __global__ void conversion_mismatches(std::uint64_t start, unsigned long long* bad) {
   const std::uint64_t i = start + blockIdx.x * static_cast<std::uint64_t>(blockDim.x) + threadIdx.x;
   if (i >= (std::uint64_t{1} << 32)) return;
@@ -304,20 +305,24 @@ __global__ void conversion_mismatches(std::uint64_t start, unsigned long long* b
          !(detail::is_nan(detail::fp16_to_float(h)) &&
            detail::is_nan(detail::fp16_to_float_soft(h)));
   }
-  if (n) atomicAdd(bad, static_cast<unsigned long long>(n));
+  if (n) {
+    atomicAdd(bad, static_cast<unsigned long long>(n));
+    atomicMin(bad + 1, static_cast<unsigned long long>(i));
+  }
 }
 
 TEST(RmsNormGpuTest, DeviceConversionsEqualSoftwareOnAllInputs) {
   unsigned long long* bad = nullptr;
-  ASSERT_EQ(cudaMalloc(&bad, sizeof *bad), cudaSuccess);
-  ASSERT_EQ(cudaMemset(bad, 0, sizeof *bad), cudaSuccess);
+  ASSERT_EQ(cudaMalloc(&bad, 2 * sizeof *bad), cudaSuccess);
+  const unsigned long long init[2] = {0ull, ~0ull};
+  ASSERT_EQ(cudaMemcpy(bad, init, sizeof init, cudaMemcpyHostToDevice), cudaSuccess);
   const std::uint64_t chunk = std::uint64_t{1} << 30;
   for (std::uint64_t start = 0; start < (std::uint64_t{1} << 32); start += chunk) {
     conversion_mismatches<<<static_cast<unsigned>(chunk / 256), 256>>>(start, bad);
   }
-  unsigned long long h = 1;
-  ASSERT_EQ(cudaMemcpy(&h, bad, sizeof h, cudaMemcpyDeviceToHost), cudaSuccess);
-  EXPECT_EQ(h, 0ull);
+  unsigned long long h[2] = {1ull, 0ull};
+  ASSERT_EQ(cudaMemcpy(h, bad, sizeof h, cudaMemcpyDeviceToHost), cudaSuccess);
+  EXPECT_EQ(h[0], 0ull) << "first mismatching input bits 0x" << std::hex << h[1];
   cudaFree(bad);
 }
 
