@@ -742,8 +742,9 @@ ReportOutcome write_report(const ReportInputs& in) {
           if (r.kind == "decode" && r.us > b.us * (1 + kDecodeNoise)) {
             ++outcome.regressions;
             reg << "- **REGRESSION** decode " << r.profile << " " << r.dtype << " " << r.tokens
-                << "x" << r.hidden << ": " << fixed(b.us, 2) << " -> " << fixed(r.us, 2) << " us (+"
-                << fixed(100 * (r.us / b.us - 1), 1) << "%)\n";
+                << "x" << r.hidden << (r.pdl ? "" : " (PDL off)") << ": " << fixed(b.us, 2)
+                << " -> " << fixed(r.us, 2) << " us (+" << fixed(100 * (r.us / b.us - 1), 1)
+                << "%)\n";
           }
         }
       }
