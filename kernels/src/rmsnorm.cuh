@@ -157,10 +157,10 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
   constexpr bool kFused = K != NormKind::kRmsNorm;
   __shared__ float warp_total[2][32];  // double-buffered: one barrier per row group
 
-  // Threads a row: the row's lanes, or lanes / kRegisterVectors (kRegisterLanes). Thread
-  // `lane` handles vectors lane + k * lanes either way (one lane's, or k lanes' one each).
-  const int lanes = static_cast<int>(blockDim.x);
-  const int lane = threadIdx.x;
+  // Threads a row (tpr): the row's lanes, or lanes / kRegisterVectors (kRegisterLanes). Thread
+  // t handles vectors t + k * tpr either way (one lane's, or k lanes' one each).
+  const int tpr = static_cast<int>(blockDim.x);
+  const int t = threadIdx.x;
   const int vectors = p.layout.vectors;
   const int hidden = p.math.hidden;
   const T* w = static_cast<const T*>(p.w);
@@ -173,7 +173,7 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
   if constexpr (kHeldWeight) {
 #pragma unroll
     for (int k = 0; k < kRegisterVectors; ++k) {
-      const int v = lane + k * lanes;
+      const int v = t + k * tpr;
       if (v < vectors) held_w[k].template load<kVector>(w, v, hidden);
     }
   }
@@ -239,7 +239,7 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
 #pragma unroll
     for (int c = 0; c < kChains; ++c) acc[c] = 0.0f;
     if constexpr (!kStreamed) {
-      // A lane keeps its vectors in their narrowest exact form and rebuilds z from it in the
+      // A thread keeps its vectors in their narrowest exact form and rebuilds z from it in the
       // output pass (bitwise the same): x for rmsnorm, rn(s) for the rounded sum, x and r for
       // the fp32 sum of 16-bit rows (s is recomputed), z itself for fp32 rows.
       constexpr bool kKeepZ = D == DType::kFp32 && K == NormKind::kFusedFp32Sum;
@@ -249,7 +249,7 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
       float held_z[kKeepZ ? kRegisterVectors : 1][V];
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
-        const int v = lane + k * lanes;
+        const int v = t + k * tpr;
         if (active && v < vectors) {
           Vec xv;
           Vec rv;
@@ -270,10 +270,10 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
           }
         }
       }
-      const float r = inv_rms(row_sum<kChains>(acc, lanes, warp_total, buf), p.math);
+      const float r = inv_rms(row_sum<kChains>(acc, tpr, warp_total, buf), p.math);
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
-        const int v = lane + k * lanes;
+        const int v = t + k * tpr;
         if (active && v < vectors) {
           float z[V];
 #pragma unroll
@@ -291,7 +291,7 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
       }
     } else {
       if (active) {
-        for (int v = lane; v < vectors; v += lanes) {
+        for (int v = t; v < vectors; v += tpr) {
           Vec xv;
           Vec rv;
           Vec ro;
@@ -300,11 +300,11 @@ __global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
           acc[0] = accumulate(z, acc[0]);
         }
       }
-      const float r = inv_rms(row_sum<kChains>(acc, lanes, warp_total, buf), p.math);
+      const float r = inv_rms(row_sum<kChains>(acc, tpr, warp_total, buf), p.math);
       if (active) {
         // Second pass: re-read x (and r), rebuild z bit for bit, write both outputs. Nothing
         // was written in the first pass, so this is also right in place.
-        for (int v = lane; v < vectors; v += lanes) {
+        for (int v = t; v < vectors; v += tpr) {
           Vec xv;
           Vec rv;
           Vec ro;

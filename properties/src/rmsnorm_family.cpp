@@ -147,8 +147,8 @@ class NormExpectation : public Expectation {
       NormRowData flushed_data;
       ref::NormRowResult flushed;
       const bool alt = spec.flush_to_zero && flush_inputs(rows_[r], &flushed_data);
-      if (alt) flushed = ref::evaluate(profile_, norm_row_input(c_, flushed_data));
       const ref::NormRowInput flushed_in = alt ? norm_row_input(c_, flushed_data) : in;
+      if (alt) flushed = ref::evaluate(profile_, flushed_in);
       // The stored residual is a single correct rounding in every profile and bound (a flush-
       // to-zero subject may store a zero for a sum below 2^-126: its fp32 add flushed it; or
       // the sum of the flushed inputs).
