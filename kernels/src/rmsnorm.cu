@@ -1,15 +1,15 @@
 // Launchers of the norm family: check, pick the kernel and the launch shape, launch.
 //
 // Launch shape (never a row's arithmetic, which rmsnorm_row.h fixes from dtype and hidden):
-//  - Bandwidth path (many rows): blockDim = (T, max(1, 256 / T)) with T = lanes / 2 for rows of
-//    one vector a lane (a thread holds two lanes: kRegisterLanes) and T = lanes otherwise; one
-//    block per group of blockDim.y rows (the hardware keeps every SM full and overlaps blocks'
-//    phases; a single wave walking the rows grid-stride was 2-6 % slower:
-//    bench/notes/rmsnorm_perf.md, v7).
-//  - Decode path (fewer such blocks than SMs): one lane a thread (T = lanes, up to 1024), fewer
-//    rows per block, down to one row or one warp, so the rows spread over as many SMs as
-//    possible and each thread's path is as short as the layout allows (v8).
-//  - blockDim.x * blockDim.y is always a whole number of warps (the shuffles name all 32).
+// launch_shape in rmsnorm_job.h (a host function with a CPU test) picks the path, the threads a
+// row and the rows a block:
+//  - Bandwidth path (many rows): one block per group of rows (the hardware keeps every SM full
+//    and overlaps blocks' phases; a single wave walking the rows grid-stride was 2-6 % slower:
+//    bench/notes/rmsnorm_perf.md, v7); rows of one vector a lane run two lanes a thread.
+//  - Decode path (fewer such blocks than SMs, or than two waves of them for rows of one vector
+//    a lane and one row a block): the weight held, one lane a thread up to 512 threads a row
+//    (two lanes a thread for rows of 1024 lanes), few rows a block, so the rows spread over as
+//    many SMs as possible and each thread's path is short (v8, v9).
 //  - PDL on sm_90+ unless Pdl::kOff.
 #include <cuda_runtime.h>
 
@@ -70,6 +70,9 @@ const void* kernel_for(RowPath path) {
     case RowPath::kRegisterHeldWeight:
       return reinterpret_cast<const void*>(
           norm_rows_kernel<D, K, M, RowPath::kRegisterHeldWeight, kVector>);
+    case RowPath::kRegisterLanesHeldWeight:
+      return reinterpret_cast<const void*>(
+          norm_rows_kernel<D, K, M, RowPath::kRegisterLanesHeldWeight, kVector>);
     case RowPath::kRegister:
       return reinterpret_cast<const void*>(norm_rows_kernel<D, K, M, RowPath::kRegister, kVector>);
     case RowPath::kRegisterLanes:
@@ -87,41 +90,17 @@ const void* kernel_for(RowPath path, bool vector) {
 }
 
 template <DType D, NormKind K, OutMode M>
-Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
-  const std::size_t elem = dtype_size(D);
-  NormParams p = norm_params(j, Storage<D>::kVec);
-  p.aligned = aligned16(j.x, j.x_stride, elem) && aligned16(j.y, j.y_stride, elem) &&
-              aligned16(j.w, 0, elem);
-  if (K != NormKind::kRmsNorm) {
-    p.aligned = p.aligned && aligned16(j.res, j.res_stride, elem) &&
-                aligned16(j.res_out, j.res_out_stride, elem);
-  }
-  p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
-
-  // Rows of one vector a lane give a thread kRegisterVectors lanes in bandwidth launches (the
-  // memory pattern of two vectors a thread) and one lane a thread in decode launches (the
-  // shortest per-thread path); the arithmetic is the layout's either way.
-  const int lanes = p.layout.lanes;
-  const bool multi_lane = !p.layout.streamed && p.layout.per_lane == 1 && lanes >= kRegisterVectors;
-  const LaunchShape shape =
-      launch_shape(multi_lane ? lanes / kRegisterVectors : lanes, lanes, j.rows, dev.sms);
-  const int threads = shape.threads_per_row;
-  const int rows_per_block = shape.rows_per_block;
-  // Element-wise (unaligned) instances of the register paths are built for 512 threads (their
-  // extra index registers would spill at 1024); wider unaligned rows take the streamed path.
-  const bool wide_unaligned = !p.aligned && threads > 512;
-  const RowPath path = p.layout.streamed || wide_unaligned ? RowPath::kStreamed
-                       : shape.decode                      ? RowPath::kRegisterHeldWeight
-                       : multi_lane                        ? RowPath::kRegisterLanes
-                                                           : RowPath::kRegister;
-  const void* kernel = kernel_for<D, K, M>(path, p.aligned);
+Status launch_shaped(const NormJob& j, NormParams p, const LaunchShape& shape, cudaStream_t stream,
+                     const DeviceInfo& dev) {
+  const void* kernel = kernel_for<D, K, M>(shape.path, p.aligned);
   // One block per row group; past 2^31 - 1 blocks the kernel's grid-stride loop takes the rest.
-  const std::int64_t blocks_needed = (j.rows + rows_per_block - 1) / rows_per_block;
-  const std::int64_t blocks = blocks_needed < kMaxGrid ? blocks_needed : kMaxGrid;
+  const std::int64_t groups = (j.rows + shape.rows_per_block - 1) / shape.rows_per_block;
+  const std::int64_t blocks = groups < kMaxGrid ? groups : kMaxGrid;
 
   cudaLaunchConfig_t cfg{};
   cfg.gridDim = dim3(static_cast<unsigned>(blocks));
-  cfg.blockDim = dim3(static_cast<unsigned>(threads), static_cast<unsigned>(rows_per_block));
+  cfg.blockDim = dim3(static_cast<unsigned>(shape.threads_per_row),
+                      static_cast<unsigned>(shape.rows_per_block));
   cfg.dynamicSmemBytes = 0;
   cfg.stream = stream;
   cudaLaunchAttribute attr[1];
@@ -139,6 +118,22 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
                   std::string(j.op) + ": kernel launch failed: " + cudaGetErrorString(e));
   }
   return Status::ok();
+}
+
+template <DType D, NormKind K, OutMode M>
+Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
+  const std::size_t elem = dtype_size(D);
+  NormParams p = norm_params(j, Storage<D>::kVec);
+  p.aligned = aligned16(j.x, j.x_stride, elem) && aligned16(j.y, j.y_stride, elem) &&
+              aligned16(j.w, 0, elem);
+  if (K != NormKind::kRmsNorm) {
+    p.aligned = p.aligned && aligned16(j.res, j.res_stride, elem) &&
+                aligned16(j.res_out, j.res_out_stride, elem);
+  }
+  p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
+
+  return launch_shaped<D, K, M>(j, p, launch_shape(p.layout, p.aligned, j.rows, dev.sms), stream,
+                                dev);
 }
 
 // Instantiates only the (kind, output mode) pairs that are profiles; the check has rejected

@@ -1,11 +1,11 @@
 // CUDA kernels of the norm family (rmsnorm and fused_add_rmsnorm, every profile of rmsnorm.h).
 //
 // One kernel template per (dtype, NormKind, OutMode, RowPath): the seven profiles of each dtype
-// in four data paths, each instance holding only its own code. A block holds blockDim.y rows of
-// blockDim.x threads each (layout.lanes, or layout.lanes / 2 where a thread holds two lanes;
-// blockDim.x * blockDim.y is a multiple of 32) and walks the rows grid-stride, so the launcher
-// may pick any grid. All arithmetic comes from
-// rmsnorm_row.h and is the twin's; only the data movement is GPU-specific:
+// in the data paths of RowPath (rmsnorm_job.h), each instance holding only its own code. A block
+// holds blockDim.y rows of blockDim.x threads each (layout.lanes, or layout.lanes / 2 where a
+// thread holds two lanes; blockDim.x * blockDim.y is a multiple of 32) and walks the rows
+// grid-stride, so the launcher may pick any grid. All arithmetic comes from rmsnorm_row.h and is
+// the twin's; only the data movement is GPU-specific:
 //  - kVector instances: every row of every tensor 16-byte aligned and hidden a multiple of the
 //    vector: pure 16-byte loads and stores, no element code. Other instances access elements
 //    one by one: same values, same order, same arithmetic.
@@ -115,41 +115,24 @@ __device__ __forceinline__ float row_sum(float (&acc)[kChains], int tpr, float (
     for (int c = 0; c < kChains; ++c) warp_total[buf][base + c * nw + lane / 32] = acc[c];
   }
   __syncthreads();
-  float t = (lane & 31) < slots ? warp_total[buf][base + (lane & 31)] : 0.0f;
+  // Every group of `slots` lanes (a power of two) reads the row's slots and runs the same
+  // butterfly, so every lane ends with the total, in the same order (no broadcast).
+  float t = warp_total[buf][base + (lane & (slots - 1))];
 #pragma unroll
   for (int m = 1; m < 32; m <<= 1) {
     if (m < slots) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m, slots));
   }
-  return __shfl_sync(0xffffffffu, t, 0);
+  return t;
 }
 
-// How a kernel instance keeps a row (chosen by the launcher; the arithmetic is the same):
-//  kRegisterHeldWeight (decode launches: one lane a thread): z and the lane's weight vectors
-//    stay in registers; the weight is loaded with the first input vectors, so a short batch
-//    pays one memory round trip instead of two.
-//  kRegister (bandwidth launches of rows with 2 vectors a lane): z in registers, the weight
-//    re-read per row from L1/L2.
-//  kRegisterLanes (bandwidth launches of rows with 1 vector a lane): as kRegister, but a thread
-//    holds kRegisterVectors lanes (t, t + tpr, ...), each its own sum (row_sum<kChains>): the
-//    memory pattern of kRegister with the decode path's short per-lane chains.
-//  kStreamed: more than 2 vectors a lane (or an unaligned row of more than 512 threads); the
-//    row is read twice.
-// Launch bounds: element-wise (unaligned) register instances and kRegisterLanes run at most
-// 512 threads a block (their extra index registers would spill at 1024), the others 1024.
-enum class RowPath : int { kRegisterHeldWeight, kRegister, kRegisterLanes, kStreamed };
-
-template <RowPath kPath, bool kVector>
-inline constexpr int kMaxThreads = kPath == RowPath::kStreamed ||
-                                           (kVector && kPath != RowPath::kRegisterLanes)
-                                       ? 1024
-                                       : 512;
-
+// The paths (RowPath), launch bounds and launch shapes are rmsnorm_job.h's.
 template <DType D, NormKind K, OutMode M, RowPath kPath, bool kVector>
-__global__ void __launch_bounds__(kMaxThreads<kPath, kVector>)
+__global__ void __launch_bounds__(max_threads(kPath, kVector))
     norm_rows_kernel(const NormParams p) {
   constexpr bool kStreamed = kPath == RowPath::kStreamed;
-  constexpr bool kHeldWeight = kPath == RowPath::kRegisterHeldWeight;
-  constexpr int kChains = kPath == RowPath::kRegisterLanes ? kRegisterVectors : 1;
+  constexpr bool kHeldWeight =
+      kPath == RowPath::kRegisterHeldWeight || kPath == RowPath::kRegisterLanesHeldWeight;
+  constexpr int kChains = lanes_per_thread(kPath);
   using S = Storage<D>;
   using T = typename S::Type;
   using Vec = Vec16<D>;

@@ -196,13 +196,14 @@ TEST(RmsNormGpuTest, BitwiseTokenCounts) {
 }
 
 // The subset compute-sanitizer runs (memcheck, racecheck): every profile, streamed and register
-// paths, partial vectors, strides, offsets, in place, decode and bandwidth launch shapes.
+// paths (8192: two lanes a thread in decode and bandwidth launches of 16-bit rows), partial
+// vectors, strides, offsets, in place, decode and bandwidth launch shapes.
 TEST(RmsNormGpuTest, SanitizerSubset) {
   cudaStream_t s;
   ASSERT_EQ(cudaStreamCreate(&s), cudaSuccess);
   std::size_t k = 0;
   for (const char* p : kProfiles) {
-    for (std::int64_t h : {1, 13, 769, 4096, 20000}) {
+    for (std::int64_t h : {1, 13, 769, 4096, 8192, 20000}) {
       for (std::int64_t t : {1, 300}) {
         const DType d = kAllDTypes[k % 3];
         ASSERT_EQ(compare_gpu_twin(make_case(p, d, h, t, 9000 + k), s), "");

@@ -128,7 +128,7 @@ struct RowLayout {
   int vectors = 0;        // ceil(hidden / vec)
   int lanes = 0;          // power of two in [1, 1024]
   int per_lane = 0;       // ceil(vectors / lanes): vectors owned by a lane
-  bool streamed = false;  // per_lane > 4: the row is read twice instead of held in registers
+  bool streamed = false;  // per_lane > 2: the row is read twice instead of held in registers
 };
 RowLayout rmsnorm_layout(DType dtype, std::int64_t hidden);
 
