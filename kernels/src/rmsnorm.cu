@@ -90,8 +90,18 @@ const void* kernel_for(RowPath path, bool vector) {
 }
 
 template <DType D, NormKind K, OutMode M>
-Status launch_shaped(const NormJob& j, NormParams p, const LaunchShape& shape, cudaStream_t stream,
-                     const DeviceInfo& dev) {
+Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
+  const std::size_t elem = dtype_size(D);
+  NormParams p = norm_params(j, Storage<D>::kVec);
+  p.aligned = aligned16(j.x, j.x_stride, elem) && aligned16(j.y, j.y_stride, elem) &&
+              aligned16(j.w, 0, elem);
+  if (K != NormKind::kRmsNorm) {
+    p.aligned = p.aligned && aligned16(j.res, j.res_stride, elem) &&
+                aligned16(j.res_out, j.res_out_stride, elem);
+  }
+  p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
+
+  const LaunchShape shape = launch_shape(p.layout, p.aligned, j.rows, dev.sms);
   const void* kernel = kernel_for<D, K, M>(shape.path, p.aligned);
   // One block per row group; past 2^31 - 1 blocks the kernel's grid-stride loop takes the rest.
   const std::int64_t groups = (j.rows + shape.rows_per_block - 1) / shape.rows_per_block;
@@ -118,22 +128,6 @@ Status launch_shaped(const NormJob& j, NormParams p, const LaunchShape& shape, c
                   std::string(j.op) + ": kernel launch failed: " + cudaGetErrorString(e));
   }
   return Status::ok();
-}
-
-template <DType D, NormKind K, OutMode M>
-Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev) {
-  const std::size_t elem = dtype_size(D);
-  NormParams p = norm_params(j, Storage<D>::kVec);
-  p.aligned = aligned16(j.x, j.x_stride, elem) && aligned16(j.y, j.y_stride, elem) &&
-              aligned16(j.w, 0, elem);
-  if (K != NormKind::kRmsNorm) {
-    p.aligned = p.aligned && aligned16(j.res, j.res_stride, elem) &&
-                aligned16(j.res_out, j.res_out_stride, elem);
-  }
-  p.aligned = p.aligned && j.hidden % Storage<D>::kVec == 0;
-
-  return launch_shaped<D, K, M>(j, p, launch_shape(p.layout, p.aligned, j.rows, dev.sms), stream,
-                                dev);
 }
 
 // Instantiates only the (kind, output mode) pairs that are profiles; the check has rejected
