@@ -140,7 +140,7 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector))
   constexpr bool kFused = K != NormKind::kRmsNorm;
   __shared__ float warp_total[2][32];  // double-buffered: one barrier per row group
 
-  // Threads a row (tpr): the row's lanes, or lanes / kRegisterVectors (kRegisterLanes). Thread
+  // Threads a row (tpr): the row's lanes, or lanes / kRegisterVectors (the lanes paths). Thread
   // t handles vectors t + k * tpr either way (one lane's, or k lanes' one each).
   const int tpr = static_cast<int>(blockDim.x);
   const int t = threadIdx.x;

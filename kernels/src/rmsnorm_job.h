@@ -102,11 +102,16 @@ KC_HD constexpr int max_threads(RowPath path, bool vector) {
   return path == RowPath::kStreamed || (vector && lanes_per_thread(path) == 1) ? 1024 : 512;
 }
 
+// A row of one vector a lane whose lanes a thread can hold kRegisterVectors of (the lanes
+// paths).
+inline bool one_vector_a_lane(const RowLayout& l) {
+  return !l.streamed && l.per_lane == 1 && l.lanes >= kRegisterVectors;
+}
+
 // Waves of one bandwidth block an SM below which a launch takes the decode path
 // (KC_NORM_DECODE_WAVES).
 inline int decode_waves(const RowLayout& l) {
-  const bool one_vector = !l.streamed && l.per_lane == 1 && l.lanes >= kRegisterVectors;
-  return one_vector && l.lanes / kRegisterVectors >= 256 ? kDecodeWaves : 1;
+  return one_vector_a_lane(l) && l.lanes / kRegisterVectors >= 256 ? kDecodeWaves : 1;
 }
 
 // Launch shape of a job (never its arithmetic): the path, threads a row, rows per block and
@@ -128,7 +133,7 @@ struct LaunchShape {
 inline LaunchShape launch_shape(const RowLayout& l, bool aligned, std::int64_t rows, int sms) {
   LaunchShape s;
   const int lanes = l.lanes;
-  const bool one_vector = !l.streamed && l.per_lane == 1 && lanes >= kRegisterVectors;
+  const bool one_vector = one_vector_a_lane(l);
   const int bw_threads = one_vector ? lanes / kRegisterVectors : lanes;
   const int bw_rows = bw_threads >= 256 ? 1 : 256 / bw_threads;
   s.decode = (rows + bw_rows - 1) / bw_rows < std::int64_t{decode_waves(l)} * sms;

@@ -6,9 +6,9 @@
 //     so a lane owns one vector up to 1024 vectors (bf16/fp16 hidden <= 8192, fp32 <= 4096),
 //     two up to 2048 (hidden <= 16384 / 8192), and beyond that the row is streamed twice
 //     instead of held. It depends on (dtype, hidden) only, never on the number of rows (batch
-//     invariance). Which thread runs which lane is the launcher's choice and never changes a
-//     bit: decode launches run a lane a thread, bandwidth launches two lanes a thread, each
-//     with its own sum (bench/notes/rmsnorm_perf.md, v8).
+//     invariance). Which thread runs which lane is the launcher's choice (launch_shape in
+//     rmsnorm_job.h) and never changes a bit: one lane a thread, or two, each with its own sum
+//     (bench/notes/rmsnorm_perf.md, v8 and v9).
 //  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
 //     rn(s_i) read back as fp32 (ResidualSum::kRounded).
 //  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
