@@ -8,7 +8,9 @@
 #   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
 #   fi     the FlashInfer peer alone: its ctests (verbose) and kconform check on its subjects
 #   ab     A/B of kernel variants (below)
-#   ncu    Nsight Compute sections of one decode and one bandwidth launch
+#   ncu    Nsight Compute sections of one decode and one bandwidth launch ($KC_NCU: filters)
+#   peerncu  the same for the torch.compile kernels of decode shapes ($KC_PEER_NCU: shapes of
+#          bench/torch_kernels.py), with their Triton source and cubins
 # FlashInfer: when .peers/flashinfer/include holds its headers (scripts/fetch_flashinfer.sh; carry
 # that folder to the GPU host), the build includes the FlashInfer peer (version from
 # $KC_FLASHINFER_VERSION): its gpu/peer ctests run under tests, its subjects under check, its
@@ -49,7 +51,8 @@ if [ -f "$fi_include/flashinfer/norm.cuh" ]; then
 fi
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
       -DCMAKE_CUDA_ARCHITECTURES=90a "${peer[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-cmake --build "$build" -j 16 > "$out/build.log" 2>&1 || { grep -E 'error' "$out/build.log" | head -30; exit 1; }
+# KC_BUILD_TARGETS (e.g. rmsnorm_bench) builds those targets alone, for runs that need no more.
+cmake --build "$build" -j 16 ${KC_BUILD_TARGETS:+--target $KC_BUILD_TARGETS} > "$out/build.log" 2>&1 || { grep -E 'error' "$out/build.log" | head -30; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
 rc=0
 if has tests; then
@@ -137,21 +140,42 @@ for name in runs[0]:
 PY
   cat "$out/ab.txt"
 fi
+ncu_sections=(--section SpeedOfLight --section WarpStateStats --section LaunchStats
+              --section Occupancy --section MemoryWorkloadAnalysis --section InstructionStats
+              --section SchedulerStats --section SourceCounters --import-source no)
+ncu_bin() { command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1; }
+# One profiled launch: its report ($1.ncu-rep), the details page ($1.txt) and the source page
+# ($1_sass.csv: per-instruction executed counts and stall samples).
+ncu_report() {
+  local name=$1; shift
+  "$(ncu_bin)" --launch-count 1 --cache-control none --clock-control none "${ncu_sections[@]}" \
+      -f -o "$out/$name" "$@" > "$out/$name.log" 2>&1 || { tail -5 "$out/$name.log"; rc=1; return; }
+  "$(ncu_bin)" -i "$out/$name.ncu-rep" --page details > "$out/$name.txt" 2>&1
+  "$(ncu_bin)" -i "$out/$name.ncu-rep" --page source --csv --print-source sass \
+      > "$out/${name}_sass.csv" 2>&1 || true
+  echo "== $name"
+  grep -E 'Duration|Registers Per|Block Size|Grid Size|Executed Inst|Issued Warp|Warp Cycles Per Issued' \
+      "$out/$name.txt" | head -12
+}
 if has ncu; then
   # Stall reasons, instruction counts and duration of launches named by benchmark filters
   # ($KC_NCU, space-separated; default one decode launch, 1 x 1024 bf16, and one bandwidth
   # launch, fp16 4096); caches and clocks as the benchmark sees them.
-  ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
   for f in ${KC_NCU:-BM_Decode/0/2/1/1024/1 BM_Bandwidth/0/1/4096}; do
-    "$ncu" --kernel-name regex:norm_rows --launch-skip 3 --launch-count 1 --cache-control none \
-        --clock-control none --section SpeedOfLight --section WarpStateStats --section LaunchStats \
-        --section Occupancy --section MemoryWorkloadAnalysis --section InstructionStats \
-        --section SchedulerStats \
-        "$build/bench/rmsnorm_bench" --benchmark_filter="$f" --benchmark_min_time=0.01s \
-        > "$out/ncu_$(echo "$f" | tr '/' '_').txt" 2>&1 || rc=1
-    grep -E 'Duration|Stall|Throughput|Registers|Occupancy|Warp Cycles|Issued|Executed Inst|Eligible|Block Limit' \
-        "$out/ncu_$(echo "$f" | tr '/' '_').txt" | head -30
+    ncu_report "ncu_$(echo "$f" | tr '/' '_')" --kernel-name regex:norm_rows --launch-skip 3 \
+        "$build/bench/rmsnorm_bench" --benchmark_filter="$f" --benchmark_min_time=0.01s
   done
+fi
+if has peerncu; then
+  # The same for the kernels torch.compile runs at decode shapes ($KC_PEER_NCU, space-separated
+  # op/dtype/TOKENSxHIDDEN of bench/torch_kernels.py), with their Triton source, launch
+  # metadata and cubins (triton_cache.tar.gz).
+  export TORCHINDUCTOR_CACHE_DIR=/tmp/kc_inductor TRITON_CACHE_DIR=/tmp/kc_inductor/triton
+  for s in ${KC_PEER_NCU:-rmsnorm.hf/bf16/1x1024}; do
+    ncu_report "peerncu_$(echo "$s" | tr '/.' '__')" --nvtx --nvtx-include kc_profile/ \
+        --launch-skip 2 python3 bench/torch_kernels.py "$s"
+  done
+  tar -czf "$out/triton_cache.tar.gz" -C /tmp/kc_inductor . 2>/dev/null || true
 fi
 if has peers; then
   PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" $peer_args \

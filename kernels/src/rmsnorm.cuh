@@ -10,7 +10,8 @@
 //    vector: pure 16-byte loads and stores, no element code. Other instances access elements
 //    one by one: same values, same order, same arithmetic.
 //  - Register paths: a thread keeps its <= 2 vectors of z in registers between the reduction
-//    and the output pass, so each input byte is read once. Streamed path (hidden too large for
+//    and the output pass, so each input byte is read once; it issues all its loads before its
+//    arithmetic (one memory round trip; not in the rmsnorm kRegister instances, see there). Streamed path (hidden too large for
 //    that): the output pass re-reads x (and r) and recomputes z bit for bit.
 //  - Reduction (row_sum): xor-butterfly over each 32-lane group within a warp, then the group
 //    totals through shared memory and a butterfly over them: the pairwise tree of the twin.
@@ -86,14 +87,17 @@ template <int kChains>
 __device__ __forceinline__ float row_sum(float (&acc)[kChains], int tpr, float (&warp_total)[2][32],
                                          int buf) {
   // Unrolled over the five possible steps, each taken when the row spans it (uniform across
-  // the warp): no loop counter on the row's critical path.
+  // the warp): no loop counter on the row's critical path. The shuffles name the whole warp:
+  // for m < width (powers of two dividing 32), lane ^ m stays in the lane's aligned group of
+  // width lanes, so the partner is the one a width-wide shuffle names, and the shuffle takes
+  // its lane bound as an immediate instead of computing it each step.
   const int width = tpr < 32 ? tpr : 32;
 #pragma unroll
   for (int m = 1; m < 32; m <<= 1) {
     if (m < width) {
 #pragma unroll
       for (int c = 0; c < kChains; ++c) {
-        acc[c] = fadd(acc[c], __shfl_xor_sync(0xffffffffu, acc[c], m, width));
+        acc[c] = fadd(acc[c], __shfl_xor_sync(0xffffffffu, acc[c], m));
       }
     }
   }
@@ -120,7 +124,7 @@ __device__ __forceinline__ float row_sum(float (&acc)[kChains], int tpr, float (
   float t = warp_total[buf][base + (lane & (slots - 1))];
 #pragma unroll
   for (int m = 1; m < 32; m <<= 1) {
-    if (m < slots) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m, slots));
+    if (m < slots) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m));
   }
   return t;
 }
@@ -207,6 +211,7 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector))
       Vec yv;
       if (held != nullptr) {
         wv = *held;
+        wv.pin();
       } else {
         wv.template load<kVector>(w, v, hidden);
       }
@@ -230,15 +235,36 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector))
       Vec held[kRegisterVectors];
       Vec held_r[kKeepR ? kRegisterVectors : 1];
       float held_z[kKeepZ ? kRegisterVectors : 1][V];
+      // Every load of the thread's vectors first, then their arithmetic, so that the loads are
+      // in flight together: one memory round trip, where loading each vector just before its
+      // sums made the next load wait for the previous one's data (bench/notes/rmsnorm_perf.md,
+      // v10). Except in the rmsnorm instances of kRegister: there the loads in flight together
+      // take 40 registers instead of 32, which leaves one 1024-thread row an SM instead of two
+      // (16384-wide 16-bit rows: 95 -> 84 % of copy); their memory parallelism is the rows'.
+      constexpr bool kLoadsFirst = !(kPath == RowPath::kRegister && K == NormKind::kRmsNorm);
+      Vec xs[kRegisterVectors];
+      Vec rs[kFused ? kRegisterVectors : 1];
+#pragma unroll
+      for (int k = 0; k < kRegisterVectors; ++k) {
+        const int v = t + k * tpr;
+        if (kLoadsFirst && active && v < vectors) {
+          xs[k].template load<kVector>(x, v, hidden);
+          if constexpr (kFused) rs[k].template load<kVector>(res, v, hidden);
+        }
+      }
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
         const int v = t + k * tpr;
         if (active && v < vectors) {
-          Vec xv;
-          Vec rv;
+          if (!kLoadsFirst) {
+            xs[k].template load<kVector>(x, v, hidden);
+            if constexpr (kFused) rs[k].template load<kVector>(res, v, hidden);
+          }
+          const Vec& xv = xs[k];
+          const Vec& rv = rs[kFused ? k : 0];
           Vec ro;
           float z[V];
-          load_normalised(v, xv, rv, z, ro);
+          normalised(xv, rv, z, ro);
           if constexpr (kFused) ro.template store<kVector>(res_out, v, hidden);
           const int c = kChains == 1 ? 0 : k;
           acc[c] = accumulate(z, acc[c]);

@@ -66,6 +66,15 @@ struct alignas(16) Vec16 {
     }
   }
 
+  // Marks the registers as redefined here (no instruction is emitted), so that the compiler
+  // computes nothing from them before this point. The held-weight kernels pin the weight before
+  // the output pass: its unpacking is loop-invariant, and hoisted above the row loop it made
+  // each thread wait for the weight load before issuing its row's loads, two memory round trips
+  // instead of one (bench/notes/rmsnorm_perf.md, v10).
+  __device__ __forceinline__ void pin() {
+    asm volatile("" : "+r"(w[0]), "+r"(w[1]), "+r"(w[2]), "+r"(w[3]));
+  }
+
   // Vector `index` of a row. kVector: one 16-byte access (the caller guarantees a 16-byte
   // aligned, whole vector). Otherwise element accesses, those past `hidden` reading as +0.
   template <bool kVector>
