@@ -11,8 +11,9 @@
 //    one by one: same values, same order, same arithmetic.
 //  - Register paths: a thread keeps its <= 2 vectors of z in registers between the reduction
 //    and the output pass, so each input byte is read once; it issues all its loads before its
-//    arithmetic (one memory round trip; not in the rmsnorm kRegister instances, see there). Streamed path (hidden too large for
-//    that): the output pass re-reads x (and r) and recomputes z bit for bit.
+//    arithmetic (one memory round trip; in kRegister only where that costs no occupancy, see
+//    there). Streamed path (hidden too large for that): the output pass re-reads x (and r) and
+//    recomputes z bit for bit.
 //  - Reduction (row_sum): xor-butterfly over each 32-lane group within a warp, then the group
 //    totals through shared memory and a butterfly over them: the pairwise tree of the twin.
 //  - PDL (sm_90+): wait for the previous grid before the first global access, then let the next
@@ -131,7 +132,7 @@ __device__ __forceinline__ float row_sum(float (&acc)[kChains], int tpr, float (
 
 // The paths (RowPath), launch bounds and launch shapes are rmsnorm_job.h's.
 template <DType D, NormKind K, OutMode M, RowPath kPath, bool kVector>
-__global__ void __launch_bounds__(max_threads(kPath, kVector))
+__global__ void __launch_bounds__(max_threads(kPath, kVector), min_blocks(kPath, K))
     norm_rows_kernel(const NormParams p) {
   constexpr bool kStreamed = kPath == RowPath::kStreamed;
   constexpr bool kHeldWeight =
@@ -238,10 +239,13 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector))
       // Every load of the thread's vectors first, then their arithmetic, so that the loads are
       // in flight together: one memory round trip, where loading each vector just before its
       // sums made the next load wait for the previous one's data (bench/notes/rmsnorm_perf.md,
-      // v10). Except in the rmsnorm instances of kRegister: there the loads in flight together
-      // take 40 registers instead of 32, which leaves one 1024-thread row an SM instead of two
-      // (16384-wide 16-bit rows: 95 -> 84 % of copy); their memory parallelism is the rows'.
-      constexpr bool kLoadsFirst = !(kPath == RowPath::kRegister && K == NormKind::kRmsNorm);
+      // v10). In kRegister (bandwidth launches of 1024-thread rows) only where that keeps the
+      // rows an SM: the rmsnorm instances, held to 32 registers by min_blocks, and the 16-bit
+      // fp32-sum ones, one row an SM either way (42 registers before, 58 after). The other
+      // fused instances take 35-47 registers instead of 30-32 with their loads first, one row
+      // an SM instead of two: 256 x 16384 rounded-sum rows took 15 % longer.
+      constexpr bool kLoadsFirst = kPath != RowPath::kRegister || K == NormKind::kRmsNorm ||
+                                   (K == NormKind::kFusedFp32Sum && D != DType::kFp32);
       Vec xs[kRegisterVectors];
       Vec rs[kFused ? kRegisterVectors : 1];
 #pragma unroll

@@ -102,6 +102,14 @@ KC_HD constexpr int max_threads(RowPath path, bool vector) {
   return path == RowPath::kStreamed || (vector && lanes_per_thread(path) == 1) ? 1024 : 512;
 }
 
+// Blocks an SM a kernel is compiled for (ptxas caps its registers to fit them): two 1024-thread
+// rows for the rmsnorm instances of kRegister (32 registers with their loads first; without
+// the bound ptxas took 40-45 and one row an SM: bench/notes/rmsnorm_perf.md, v10); 0, no bound,
+// for the others.
+KC_HD constexpr int min_blocks(RowPath path, NormKind kind) {
+  return path == RowPath::kRegister && kind == NormKind::kRmsNorm ? 2 : 0;
+}
+
 // A row of one vector a lane whose lanes a thread can hold kRegisterVectors of (the lanes
 // paths).
 inline bool one_vector_a_lane(const RowLayout& l) {
