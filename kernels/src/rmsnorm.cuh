@@ -242,7 +242,7 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector), min_blocks(kPath,
       // v10). In kRegister (bandwidth launches of 1024-thread rows) only where that keeps the
       // rows an SM: the rmsnorm instances, held to 32 registers by min_blocks, and the 16-bit
       // fp32-sum ones, one row an SM either way (42 registers before, 58 after). The other
-      // fused instances take 35-47 registers instead of 30-32 with their loads first, one row
+      // fused instances take 44-50 registers instead of 30-32 with their loads first, one row
       // an SM instead of two: 256 x 16384 rounded-sum rows took 15 % longer.
       constexpr bool kLoadsFirst = kPath != RowPath::kRegister || K == NormKind::kRmsNorm ||
                                    (K == NormKind::kFusedFp32Sum && D != DType::kFp32);

@@ -104,8 +104,8 @@ KC_HD constexpr int max_threads(RowPath path, bool vector) {
 
 // Blocks an SM a kernel is compiled for (ptxas caps its registers to fit them): two 1024-thread
 // rows for the rmsnorm instances of kRegister (32 registers with their loads first; without
-// the bound ptxas took 40-45 and one row an SM: bench/notes/rmsnorm_perf.md, v10); 0, no bound,
-// for the others.
+// the bound ptxas took 36-45 and left one row an SM: bench/notes/rmsnorm_perf.md, v10); 0, no
+// bound, for the others.
 KC_HD constexpr int min_blocks(RowPath path, NormKind kind) {
   return path == RowPath::kRegister && kind == NormKind::kRmsNorm ? 2 : 0;
 }
