@@ -194,10 +194,14 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector), min_blocks(kPath,
         z[2 * q + 1] = norm_input<K>(x1, s1, kFused ? ro.value(2 * q + 1) : 0.0f);
       }
     };
-    // Loads vector v of x (and r) and forms z (and the fused kinds' stored residual ro).
-    auto load_normalised = [&](int v, Vec& xv, Vec& rv, float(&z)[V], Vec& ro) {
+    // Loads vector v of x (and r).
+    auto load_inputs = [&](int v, Vec& xv, Vec& rv) {
       xv.template load<kVector>(x, v, hidden);
       if constexpr (kFused) rv.template load<kVector>(res, v, hidden);
+    };
+    // Loads vector v of x (and r) and forms z (and the fused kinds' stored residual ro).
+    auto load_normalised = [&](int v, Vec& xv, Vec& rv, float(&z)[V], Vec& ro) {
+      load_inputs(v, xv, rv);
       normalised(xv, rv, z, ro);
     };
     // Elements past the row were loaded as +0, so they add fma(0, 0, acc) = acc exactly (acc is
@@ -251,19 +255,13 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector), min_blocks(kPath,
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
         const int v = t + k * tpr;
-        if (kLoadsFirst && active && v < vectors) {
-          xs[k].template load<kVector>(x, v, hidden);
-          if constexpr (kFused) rs[k].template load<kVector>(res, v, hidden);
-        }
+        if (kLoadsFirst && active && v < vectors) load_inputs(v, xs[k], rs[kFused ? k : 0]);
       }
 #pragma unroll
       for (int k = 0; k < kRegisterVectors; ++k) {
         const int v = t + k * tpr;
         if (active && v < vectors) {
-          if (!kLoadsFirst) {
-            xs[k].template load<kVector>(x, v, hidden);
-            if constexpr (kFused) rs[k].template load<kVector>(res, v, hidden);
-          }
+          if (!kLoadsFirst) load_inputs(v, xs[k], rs[kFused ? k : 0]);
           const Vec& xv = xs[k];
           const Vec& rv = rs[kFused ? k : 0];
           Vec ro;
