@@ -32,8 +32,8 @@
 #include <string>
 #include <vector>
 
+#include "common/scalar.h"
 #include "kc/kernels/rmsnorm.h"
-#include "scalar.h"
 #ifdef KC_HAVE_FLASHINFER
 #include "flashinfer_norm.h"
 #endif

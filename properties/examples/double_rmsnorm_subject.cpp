@@ -16,8 +16,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/scalar.h"
 #include "kc/props/subject.h"
-#include "scalar.h"
 
 namespace {
 

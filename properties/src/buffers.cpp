@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "scalar.h"  // kernels/src: the same fp16/bf16 conversions the twins use
+#include "common/scalar.h"  // kernels/src: the same fp16/bf16 conversions the twins use
 
 namespace kc::props {
 namespace {

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "common/scalar.h"
 #include "kc/props/op.h"
-#include "scalar.h"
 
 namespace kc::props {
 namespace json = boost::json;

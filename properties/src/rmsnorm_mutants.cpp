@@ -6,7 +6,7 @@
 
 #include "kc/props/mutants.h"
 #include "kc/props/rmsnorm_family.h"
-#include "rmsnorm_job.h"
+#include "rmsnorm/rmsnorm_job.h"
 #include "rmsnorm_mutant_subject.h"
 
 namespace kc::props {

@@ -6,8 +6,8 @@
 
 #include "kc/props/mutants.h"
 #include "kc/props/rmsnorm_family.h"
-#include "rmsnorm.cuh"
-#include "rmsnorm_job.h"
+#include "rmsnorm/rmsnorm.cuh"
+#include "rmsnorm/rmsnorm_job.h"
 #include "rmsnorm_mutant_subject.h"
 
 namespace kc::props {

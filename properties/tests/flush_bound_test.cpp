@@ -12,11 +12,11 @@
 #include <cstring>
 #include <vector>
 
+#include "common/scalar.h"
 #include "kc/props/op.h"
 #include "kc/props/property.h"
 #include "kc/props/rmsnorm_bound.h"
 #include "kc/props/rmsnorm_family.h"
-#include "scalar.h"
 
 namespace kc::props {
 namespace {

@@ -21,10 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/scalar.h"
+#include "common/vec.cuh"
 #include "kc/props/device.h"
 #include "kc/props/rmsnorm_family.h"
-#include "scalar.h"
-#include "vec.cuh"
 
 namespace kc::props {
 namespace {

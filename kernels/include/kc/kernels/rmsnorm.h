@@ -3,15 +3,18 @@
 // Profiles (DESIGN.md section 4; x input, r residual, w weight, s = x + r, rn = round to the
 // storage dtype, R(z) = 1 / sqrt(mean(z^2) + eps)):
 //
-//   op                 residual_sum  output_rounding      weight_offset  profile
-//   rmsnorm            -             kSingle              kZero          rmsnorm.fp32  rn(x R(x) w)
-//   rmsnorm            -             kCastBeforeWeight    kZero          rmsnorm.hf    rn(w rn(x
-//   R(x))) rmsnorm            -             kSingle              kOne           rmsnorm.gemma rn(x
-//   R(x)(1+w)) fused_add_rmsnorm  kFp32         kSingle              kZero
-//   fused_add_rmsnorm.fp32_sum fused_add_rmsnorm  kRounded      kCastBeforeWeight    kZero
-//   fused_add_rmsnorm.hf fused_add_rmsnorm  kFp32         kCastBeforeWeight    kZero
-//   .fp32_sum_hf_cast fused_add_rmsnorm  kRounded      kSingle              kOne
-//   fused_add_rmsnorm.gemma
+//   profile (op.mode)                   residual_sum  output_rounding    weight_offset
+//   rmsnorm.fp32                        -             kSingle            kZero
+//   rmsnorm.hf                          -             kCastBeforeWeight  kZero
+//   rmsnorm.gemma                       -             kSingle            kOne
+//   fused_add_rmsnorm.fp32_sum          kFp32         kSingle            kZero
+//   fused_add_rmsnorm.hf                kRounded      kCastBeforeWeight  kZero
+//   fused_add_rmsnorm.fp32_sum_hf_cast  kFp32         kCastBeforeWeight  kZero
+//   fused_add_rmsnorm.gemma             kRounded      kSingle            kOne
+//
+// Their outputs: rmsnorm.fp32 rn(x R(x) w); rmsnorm.hf rn(w rn(x R(x))); rmsnorm.gemma
+// rn(x R(x) (1 + w)); fused_add_rmsnorm.fp32_sum rn(s R(s) w); .hf rn(w rn(rn(s) R(rn(s))));
+// .fp32_sum_hf_cast rn(w rn(s R(s))); .gemma rn(rn(s) R(rn(s)) (1 + w)).
 //
 // Every other combination matches no profile and is rejected by the check (kUnsupported). The
 // fused kernels always write residual_out = rn(s).
@@ -45,6 +48,7 @@
 
 #include "kc/kernels/dtype.h"
 #include "kc/kernels/status.h"
+#include "kc/kernels/tensor.h"
 
 namespace kc {
 
@@ -62,30 +66,10 @@ enum class WeightOffset : std::uint8_t {
   kZero,  // w' = w
   kOne,   // w' = 1 + w (Gemma)
 };
-enum class Pdl : std::uint8_t {
-  kAuto,  // programmatic dependent launch on sm_90 and later
-  kOff,
-};
 
 const char* residual_sum_name(ResidualSum v);
 const char* output_rounding_name(OutputRounding v);
 const char* weight_offset_name(WeightOffset v);
-
-// A batch of rows: data, dtype and the distance between rows in elements.
-struct ConstRows {
-  const void* data = nullptr;
-  DType dtype = DType::kBf16;
-  std::int64_t row_stride = 0;
-};
-struct Rows {
-  void* data = nullptr;
-  DType dtype = DType::kBf16;
-  std::int64_t row_stride = 0;
-};
-struct ConstVector {
-  const void* data = nullptr;
-  DType dtype = DType::kBf16;
-};
 
 struct RmsNormArgs {
   std::int64_t num_tokens = 0;

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "rmsnorm_job.h"
+#include "rmsnorm/rmsnorm_job.h"
 
 namespace kc::detail {
 namespace {
@@ -110,18 +110,14 @@ TEST(LaunchShapeTest, PartialWarpCase) {
 
 // Rows of 1024 lanes (bf16 hidden 8192) in decode: 512 threads of two lanes, one row a block
 // (32 shared-memory slots); unaligned, the same (512 threads are within the element-wise bound).
-// (With KC_NORM_DECODE_MAX_THREADS=1024, v8's rule: 1024 threads of one lane, streamed when
-// unaligned.)
 TEST(LaunchShapeTest, WideDecodeRowsHoldTwoLanesAThread) {
   const RowLayout l = row_layout(8, 8192);
   ASSERT_EQ(l.lanes, 1024);
   for (bool aligned : {true, false}) {
     const LaunchShape s = launch_shape(l, aligned, 1, 132);
     EXPECT_TRUE(s.decode);
-    EXPECT_EQ(s.path, kDecodeMaxThreads < 1024 ? RowPath::kRegisterLanesHeldWeight
-                      : aligned                ? RowPath::kRegisterHeldWeight
-                                               : RowPath::kStreamed);
-    EXPECT_EQ(s.threads_per_row, kDecodeMaxThreads < 1024 ? 512 : 1024);
+    EXPECT_EQ(s.path, RowPath::kRegisterLanesHeldWeight);
+    EXPECT_EQ(s.threads_per_row, 512);
     EXPECT_EQ(s.rows_per_block, 1);
   }
 }

@@ -2,54 +2,14 @@
 // value and the rule (rmsnorm.h, "Contracts").
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <limits>
 #include <string>
 
-#include "rmsnorm_job.h"
+#include "common/check.h"
+#include "rmsnorm/rmsnorm_job.h"
 
 namespace kc {
 namespace detail {
 namespace {
-
-template <typename... A>
-std::string format(const char* fmt, A... args) {
-  char buf[512];
-  std::snprintf(buf, sizeof buf, fmt, args...);
-  return buf;
-}
-
-Status invalid(std::string msg) { return Status(StatusCode::kInvalidArgument, std::move(msg)); }
-Status unsupported(std::string msg) { return Status(StatusCode::kUnsupported, std::move(msg)); }
-
-// The bytes a batch of rows can touch, and the rows themselves for the exact overlap test.
-struct Extent {
-  const char* name;
-  std::uintptr_t base;
-  std::int64_t stride;  // elements
-  std::int64_t rows;
-  std::int64_t hidden;
-  std::int64_t elem;
-  std::uintptr_t end() const {
-    return base + static_cast<std::uintptr_t>(((rows - 1) * stride + hidden) * elem);
-  }
-};
-
-// True when two row sets may share a byte. Exact for equal strides (the column windows modulo
-// the stride must intersect), conservative (address ranges) otherwise.
-bool overlaps(const Extent& a, const Extent& b) {
-  if (a.end() <= b.base || b.end() <= a.base) return false;
-  if (a.stride != b.stride || a.elem != b.elem || a.rows == 1 || b.rows == 1) return true;
-  const std::int64_t d = static_cast<std::int64_t>(b.base - a.base);
-  if (d % a.elem != 0) return true;
-  const std::int64_t s = a.stride;
-  const std::int64_t r = ((d / a.elem) % s + s) % s;
-  return !(r >= a.hidden && r + a.hidden <= s);
-}
-
-bool same_rows(const Extent& a, const Extent& b) {
-  return a.base == b.base && a.stride == b.stride;
-}
 
 Status check_shape(const NormJob& j) {
   if (j.rows < 0) {
@@ -72,52 +32,12 @@ Status check_shape(const NormJob& j) {
   return Status::ok();
 }
 
-Status check_dtype(const char* op, const char* name, DType d, DType want) {
-  if (!dtype_valid(d)) {
-    return invalid(format("%s: %s dtype %d is not a dtype; use fp32, fp16 or bf16", op, name,
-                          static_cast<int>(d)));
-  }
-  if (d != want) {
-    return invalid(
-        format("%s: %s dtype %s differs from input dtype %s; all tensors must share "
-               "one dtype",
-               op, name, dtype_name(d), dtype_name(want)));
-  }
-  return Status::ok();
-}
-
 Status check_stride(const NormJob& j, const char* name, std::int64_t stride) {
-  if (stride < j.hidden) {
-    return invalid(
-        format("%s: %s row_stride = %lld is smaller than hidden = %lld; row strides "
-               "must be >= hidden",
-               j.op, name, static_cast<long long>(stride), static_cast<long long>(j.hidden)));
-  }
-  // The last byte touched must be addressable: (rows - 1) * stride + hidden elements.
-  const std::int64_t limit = std::numeric_limits<std::int64_t>::max() / 8;
-  if (j.rows > 1 && (j.rows - 1) > (limit - j.hidden) / stride) {
-    return invalid(format("%s: %s extent (%lld rows of stride %lld) overflows 64-bit addressing",
-                          j.op, name, static_cast<long long>(j.rows),
-                          static_cast<long long>(stride)));
-  }
-  return Status::ok();
+  return detail::check_stride(j.op, name, stride, j.hidden, "hidden", j.rows);
 }
 
 Status check_pointer(const NormJob& j, const char* name, const void* p) {
-  if (p == nullptr) {
-    return invalid(
-        format("%s: %s data is null with num_tokens = %lld; data must be non-null "
-               "when num_tokens > 0",
-               j.op, name, static_cast<long long>(j.rows)));
-  }
-  const std::size_t elem = dtype_size(j.dtype);
-  if (reinterpret_cast<std::uintptr_t>(p) % elem != 0) {
-    return invalid(
-        format("%s: %s data %p is not aligned to its %zu-byte element; base pointers "
-               "must be element-aligned",
-               j.op, name, p, elem));
-  }
-  return Status::ok();
+  return detail::check_pointer(j.op, name, p, j.dtype, j.rows);
 }
 
 Status check_profile(const NormJob& j) {
@@ -139,30 +59,6 @@ Status check_profile(const NormJob& j) {
         format("%s: residual_sum = fp32 with weight_offset = one matches no "
                "profile (the gemma profile normalises the rounded sum)",
                j.op));
-  }
-  return Status::ok();
-}
-
-// Every output must either be exactly its own input (in place) or overlap nothing.
-// own[o] is the index in `ins` of the input that output o may alias exactly.
-Status check_aliasing(const NormJob& j, const Extent* outs, const int* own, int n_out,
-                      const Extent* ins, int n_in) {
-  for (int o = 0; o < n_out; ++o) {
-    for (int i = 0; i < n_in; ++i) {
-      const Extent& in = ins[i];
-      if (!overlaps(outs[o], in)) continue;
-      if (own[o] == i && same_rows(outs[o], in)) continue;  // exact in place
-      return invalid(
-          format("%s: %s overlaps %s without being the same pointer and stride; an "
-                 "output may only alias its own input exactly",
-                 j.op, outs[o].name, in.name));
-    }
-    for (int p = o + 1; p < n_out; ++p) {
-      if (overlaps(outs[o], outs[p])) {
-        return invalid(format("%s: %s overlaps %s; the outputs must not overlap", j.op,
-                              outs[o].name, outs[p].name));
-      }
-    }
   }
   return Status::ok();
 }
@@ -234,7 +130,7 @@ Status check_job(const RmsNormArgs& a, const NormJob& j) {
                        extent(j, "weight", j.w, j.hidden, 1)};
   const Extent out[] = {extent(j, "output", j.y, j.y_stride, j.rows)};
   const int own[] = {0};
-  return check_aliasing(j, out, own, 1, in, 2);
+  return check_aliasing(j.op, out, own, 1, in, 2);
 }
 
 Status check_job(const FusedAddRmsNormArgs& a, const NormJob& j) {
@@ -261,10 +157,22 @@ Status check_job(const FusedAddRmsNormArgs& a, const NormJob& j) {
   const Extent out[] = {extent(j, "output", j.y, j.y_stride, j.rows),
                         extent(j, "residual_out", j.res_out, j.res_out_stride, j.rows)};
   const int own[] = {0, 1};
-  return check_aliasing(j, out, own, 2, in, 3);
+  return check_aliasing(j.op, out, own, 2, in, 3);
 }
 
 }  // namespace detail
+
+const char* residual_sum_name(ResidualSum v) {
+  return v == ResidualSum::kFp32 ? "fp32" : v == ResidualSum::kRounded ? "rounded" : "?";
+}
+const char* output_rounding_name(OutputRounding v) {
+  return v == OutputRounding::kSingle             ? "single"
+         : v == OutputRounding::kCastBeforeWeight ? "cast_before_weight"
+                                                  : "?";
+}
+const char* weight_offset_name(WeightOffset v) {
+  return v == WeightOffset::kZero ? "zero" : v == WeightOffset::kOne ? "one" : "?";
+}
 
 RowLayout rmsnorm_layout(DType dtype, std::int64_t hidden) {
   if (hidden < 1 || hidden > kMaxHidden || !dtype_valid(dtype)) return RowLayout{};

@@ -1,8 +1,7 @@
-// Status and enum names.
+// Status and dtype names.
 #include <cstring>
 
 #include "kc/kernels/dtype.h"
-#include "kc/kernels/rmsnorm.h"
 #include "kc/kernels/status.h"
 
 namespace kc {
@@ -34,18 +33,6 @@ bool dtype_from_name(const char* name, DType* out) {
     }
   }
   return false;
-}
-
-const char* residual_sum_name(ResidualSum v) {
-  return v == ResidualSum::kFp32 ? "fp32" : v == ResidualSum::kRounded ? "rounded" : "?";
-}
-const char* output_rounding_name(OutputRounding v) {
-  return v == OutputRounding::kSingle             ? "single"
-         : v == OutputRounding::kCastBeforeWeight ? "cast_before_weight"
-                                                  : "?";
-}
-const char* weight_offset_name(WeightOffset v) {
-  return v == WeightOffset::kZero ? "zero" : v == WeightOffset::kOne ? "one" : "?";
 }
 
 }  // namespace kc

@@ -4,65 +4,25 @@
 // launch_shape in rmsnorm_job.h (a host function with a CPU test) picks the path, the threads a
 // row and the rows a block:
 //  - Bandwidth path (many rows): one block per group of rows (the hardware keeps every SM full
-//    and overlaps blocks' phases; a single wave walking the rows grid-stride was 2-6 % slower:
-//    bench/notes/rmsnorm_perf.md, v7); rows of one vector a lane run two lanes a thread.
+//    and overlaps blocks' phases); rows of one vector a lane run two lanes a thread.
 //  - Decode path (fewer such blocks than SMs, or than two waves of them for rows of one vector
 //    a lane and one row a block): the weight held, one lane a thread up to 512 threads a row
 //    (two lanes a thread for rows of 1024 lanes), few rows a block, so the rows spread over as
-//    many SMs as possible and each thread's path is short (v8, v9).
+//    many SMs as possible and each thread's path is short.
+// The alternatives measured against these choices are in bench/notes/rmsnorm_perf.md.
 //  - PDL on sm_90+ unless Pdl::kOff.
 #include <cuda_runtime.h>
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 
-#include "rmsnorm.cuh"
-#include "rmsnorm_job.h"
+#include "common/launch.h"
+#include "rmsnorm/rmsnorm.cuh"
+#include "rmsnorm/rmsnorm_job.h"
 
 namespace kc {
 namespace detail {
 namespace {
-
-struct DeviceInfo {
-  int sms = 0;
-  int major = 0;
-};
-
-// Per-device properties, read once.
-Status device_info(const char* op, DeviceInfo* out) {
-  constexpr int kMaxDevices = 64;
-  static std::atomic<int> sms[kMaxDevices];
-  static std::atomic<int> major[kMaxDevices];
-  int dev = 0;
-  cudaError_t e = cudaGetDevice(&dev);
-  if (e == cudaSuccess && (dev < 0 || dev >= kMaxDevices)) e = cudaErrorInvalidDevice;
-  if (e == cudaSuccess && sms[dev].load() == 0) {
-    int s = 0;
-    int m = 0;
-    e = cudaDeviceGetAttribute(&s, cudaDevAttrMultiProcessorCount, dev);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&m, cudaDevAttrComputeCapabilityMajor, dev);
-    if (e == cudaSuccess) {
-      major[dev].store(m);
-      sms[dev].store(s);
-    }
-  }
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    return Status(StatusCode::kCudaError,
-                  std::string(op) + ": cannot query the current device: " + cudaGetErrorString(e));
-  }
-  out->sms = sms[dev].load();
-  out->major = major[dev].load();
-  return Status::ok();
-}
-
-constexpr std::int64_t kMaxGrid = 0x7fffffff;  // gridDim.x limit
-
-bool aligned16(const void* p, std::int64_t stride, std::size_t elem) {
-  return reinterpret_cast<std::uintptr_t>(p) % 16 == 0 &&
-         (static_cast<std::uint64_t>(stride) * elem) % 16 == 0;
-}
 
 template <DType D, NormKind K, OutMode M, bool kVector>
 const void* kernel_for(RowPath path) {
@@ -107,27 +67,11 @@ Status launch_typed(const NormJob& j, cudaStream_t stream, const DeviceInfo& dev
   const std::int64_t groups = (j.rows + shape.rows_per_block - 1) / shape.rows_per_block;
   const std::int64_t blocks = groups < kMaxGrid ? groups : kMaxGrid;
 
-  cudaLaunchConfig_t cfg{};
-  cfg.gridDim = dim3(static_cast<unsigned>(blocks));
-  cfg.blockDim = dim3(static_cast<unsigned>(shape.threads_per_row),
-                      static_cast<unsigned>(shape.rows_per_block));
-  cfg.dynamicSmemBytes = 0;
-  cfg.stream = stream;
-  cudaLaunchAttribute attr[1];
-  if (j.pdl == Pdl::kAuto && dev.major >= 9) {
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    cfg.attrs = attr;
-    cfg.numAttrs = 1;
-  }
   void* args[] = {&p};
-  const cudaError_t e = cudaLaunchKernelExC(&cfg, kernel, args);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();  // launch-configuration errors are not sticky: clear them
-    return Status(StatusCode::kCudaError,
-                  std::string(j.op) + ": kernel launch failed: " + cudaGetErrorString(e));
-  }
-  return Status::ok();
+  return launch_kernel(j.op, kernel, dim3(static_cast<unsigned>(blocks)),
+                       dim3(static_cast<unsigned>(shape.threads_per_row),
+                            static_cast<unsigned>(shape.rows_per_block)),
+                       0, stream, j.pdl, dev, args);
 }
 
 // Instantiates only the (kind, output mode) pairs that are profiles; the check has rejected

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "kc/kernels/rmsnorm.h"
-#include "rmsnorm_row.h"
+#include "rmsnorm/rmsnorm_row.h"
 
 namespace kc::detail {
 
@@ -46,26 +46,17 @@ inline OutMode out_mode(const NormJob& j) {
                                : OutMode::kSingle;
 }
 
-// Launch-only knobs, for experiments (scripts/gpu_run.sh ab). They pick which threads run which
-// lanes and when the weight is held, never a bit of a row's result (the layout fixes the
-// arithmetic). Defaults from the H100 A/B runs of v9 (bench/notes/rmsnorm_perf.md):
-//  - KC_NORM_DECODE_MAX_THREADS (512): decode launches of rows of one vector a lane run one
-//    lane a thread up to this many threads a row, two lanes a thread beyond (v8: 1024; 256 was
-//    slower at hidden 4096).
-//  - KC_NORM_DECODE_WAVES (2): rows of one vector a lane and one row a bandwidth block (at
-//    least 512 lanes: 16-bit hidden 4097-8192, fp32 2049-4096) take the decode path while
-//    their bandwidth blocks would fill fewer than this many waves of one block an SM (their
-//    held-weight blocks of 512 threads fit two an SM; 256 x 8192 fused rows: 4.90 -> 4.21 us).
-//    Other rows: one wave (the held-weight blocks of two-vector rows, 1024 threads of up to 64
-//    registers, fit one an SM: 256 x 16384 was 18 % slower at two waves).
-#ifndef KC_NORM_DECODE_MAX_THREADS
-#define KC_NORM_DECODE_MAX_THREADS 512
-#endif
-#ifndef KC_NORM_DECODE_WAVES
-#define KC_NORM_DECODE_WAVES 2
-#endif
-inline constexpr int kDecodeMaxThreads = KC_NORM_DECODE_MAX_THREADS;
-inline constexpr int kDecodeWaves = KC_NORM_DECODE_WAVES;
+// Launch-shape constants (they pick which threads run which lanes and when the weight is held,
+// never a bit of a row's result; the measurements behind them: bench/notes/rmsnorm_perf.md):
+//  - kDecodeMaxThreads: decode launches of rows of one vector a lane run one lane a thread up to
+//    this many threads a row, two lanes a thread beyond.
+//  - kDecodeWaves: rows of one vector a lane and one row a bandwidth block (at least 512 lanes:
+//    16-bit hidden 4097-8192, fp32 2049-4096) take the decode path while their bandwidth blocks
+//    would fill fewer than this many waves of one block an SM (their held-weight blocks of 512
+//    threads fit two an SM). Other rows: one wave (the held-weight blocks of two-vector rows,
+//    1024 threads of up to 64 registers, fit one an SM).
+inline constexpr int kDecodeMaxThreads = 512;
+inline constexpr int kDecodeWaves = 2;
 
 // How a kernel instance keeps a row (chosen by launch_shape; the arithmetic is the same):
 //  kRegisterHeldWeight (decode launches, one lane a thread): z and the lane's weight vectors
@@ -103,9 +94,8 @@ KC_HD constexpr int max_threads(RowPath path, bool vector) {
 }
 
 // Blocks an SM a kernel is compiled for (ptxas caps its registers to fit them): two 1024-thread
-// rows for the rmsnorm instances of kRegister (32 registers with their loads first; without
-// the bound ptxas took 36-45 and left one row an SM: bench/notes/rmsnorm_perf.md, v10); 0, no
-// bound, for the others.
+// rows for the rmsnorm instances of kRegister (32 registers with their loads first; without the
+// bound ptxas takes more and leaves one row an SM); 0, no bound, for the others.
 KC_HD constexpr int min_blocks(RowPath path, NormKind kind) {
   return path == RowPath::kRegister && kind == NormKind::kRmsNorm ? 2 : 0;
 }
@@ -117,7 +107,7 @@ inline bool one_vector_a_lane(const RowLayout& l) {
 }
 
 // Waves of one bandwidth block an SM below which a launch takes the decode path
-// (KC_NORM_DECODE_WAVES).
+// (kDecodeWaves).
 inline int decode_waves(const RowLayout& l) {
   return one_vector_a_lane(l) && l.lanes / kRegisterVectors >= 256 ? kDecodeWaves : 1;
 }

@@ -7,8 +7,9 @@
 //     two up to 2048 (hidden <= 16384 / 8192), and beyond that the row is streamed twice
 //     instead of held. It depends on (dtype, hidden) only, never on the number of rows (batch
 //     invariance). Which thread runs which lane is the launcher's choice (launch_shape in
-//     rmsnorm_job.h) and never changes a bit: one lane a thread, or two, each with its own sum
-//     (bench/notes/rmsnorm_perf.md, v8 and v9).
+//     rmsnorm_job.h) and never changes a bit: one lane a thread, or two, each with its own sum.
+//     (Why one vector a lane rather than two or a floor on the lanes: bench/notes/
+//     rmsnorm_perf.md, where each layout tried is measured.)
 //  2. Normalised input z_i: x_i (rmsnorm); fp32 s_i = x_i + r_i (ResidualSum::kFp32); or
 //     rn(s_i) read back as fp32 (ResidualSum::kRounded).
 //  3. Sum of squares: each lane runs acc = fma(z, z, acc) from 0 over its elements in order
@@ -23,32 +24,13 @@
 
 #include <cstdint>
 
+#include "common/scalar.h"
 #include "kc/kernels/rmsnorm.h"
-#include "scalar.h"
 
 namespace kc::detail {
 
 inline constexpr int kMaxLanes = 1024;
-#ifndef KC_NORM_REGISTER_VECTORS  // layout experiments only (see KC_NORM_MIN_LANES)
-#define KC_NORM_REGISTER_VECTORS 2
-#endif
-inline constexpr int kRegisterVectors = KC_NORM_REGISTER_VECTORS;  // vectors a thread holds
-// Layout experiments only (scripts/gpu_run.sh ab): a row with at least this many vectors gets
-// at least this many lanes. It changes every such row's reduction order (twins and tests follow,
-// sharing this header), so every build but an experiment's keeps the default, 1 (no floor).
-// Measured on the H100 with 128 (bench/notes/rmsnorm_perf.md, v5): decode 0.4-0.6 us faster at
-// hidden 1024-2048, rmsnorm bandwidth at hidden 2048 down from 92.9 to 87.6 % of copy.
-#ifndef KC_NORM_MIN_LANES
-#define KC_NORM_MIN_LANES 1
-#endif
-inline constexpr int kMinLanes = KC_NORM_MIN_LANES;
-// Layout experiment (scripts/gpu_run.sh ab): the vectors a lane is given when the row allows
-// (lanes = next_pow2(ceil(vectors / target)), at most 1024); the register path still holds up
-// to kRegisterVectors a thread. Default 1 (v8; v7 had 2).
-#ifndef KC_NORM_TARGET_VECTORS
-#define KC_NORM_TARGET_VECTORS 1
-#endif
-inline constexpr int kTargetVectors = KC_NORM_TARGET_VECTORS;
+inline constexpr int kRegisterVectors = 2;  // vectors a lane holds in registers (else streamed)
 
 KC_HD int next_pow2(int v) {
   int p = 1;
@@ -60,11 +42,8 @@ KC_HD RowLayout row_layout(int vec, std::int64_t hidden) {
   RowLayout l;
   l.vec = vec;
   l.vectors = static_cast<int>((hidden + vec - 1) / vec);
-  int lanes = next_pow2((l.vectors + kTargetVectors - 1) / kTargetVectors);
-  const int spread = next_pow2(l.vectors) < kMinLanes ? next_pow2(l.vectors) : kMinLanes;
-  if (lanes < spread) lanes = spread;
+  int lanes = next_pow2(l.vectors);
   if (lanes > kMaxLanes) lanes = kMaxLanes;
-  if (lanes < 1) lanes = 1;
   l.lanes = lanes;
   l.per_lane = (l.vectors + lanes - 1) / lanes;
   l.streamed = l.per_lane > kRegisterVectors;

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <random>
 
-#include "rmsnorm_job.h"
-#include "rmsnorm_row.h"
-#include "scalar.h"
+#include "common/scalar.h"
+#include "rmsnorm/rmsnorm_job.h"
+#include "rmsnorm/rmsnorm_row.h"
 
 namespace kc::detail {
 namespace {

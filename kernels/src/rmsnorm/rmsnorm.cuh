@@ -24,9 +24,11 @@
 
 #include <cstdint>
 
-#include "rmsnorm_job.h"
-#include "rmsnorm_row.h"
-#include "vec.cuh"
+#include "common/pdl.cuh"
+#include "common/reduce.cuh"
+#include "common/vec.cuh"
+#include "rmsnorm/rmsnorm_job.h"
+#include "rmsnorm/rmsnorm_row.h"
 
 namespace kc::detail {
 
@@ -64,70 +66,6 @@ inline NormParams norm_params(const NormJob& j, int vec) {
   p.math = row_math(j);
   p.aligned = false;
   return p;
-}
-
-__device__ __forceinline__ void pdl_wait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-__device__ __forceinline__ void pdl_launch_dependents() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
-// Sum of the lane partial sums of one row (the pairwise tree of rmsnorm_row.h in natural lane
-// order). A row has `tpr` threads; thread t holds kChains lane sums acc[c], of lanes t + c * tpr
-// (kChains == 1: one lane a thread). Each chain's 32-lane groups are butterflied within the
-// warp (consecutive lanes: the tree's lower levels); with more than one warp a row, the warp
-// totals go to shared memory in lane order (chain by chain) and a butterfly over them gives the
-// upper levels; with one warp or less, the chains' totals are added as the top levels.
-// Every thread of the block must call it the same number of times (it may synchronise).
-template <int kChains>
-__device__ __forceinline__ float row_sum(float (&acc)[kChains], int tpr, float (&warp_total)[2][32],
-                                         int buf) {
-  // Unrolled over the five possible steps, each taken when the row spans it (uniform across
-  // the warp): no loop counter on the row's critical path. The shuffles name the whole warp:
-  // for m < width (powers of two dividing 32), lane ^ m stays in the lane's aligned group of
-  // width lanes, so the partner is the one a width-wide shuffle names, and the shuffle takes
-  // its lane bound as an immediate instead of computing it each step.
-  const int width = tpr < 32 ? tpr : 32;
-#pragma unroll
-  for (int m = 1; m < 32; m <<= 1) {
-    if (m < width) {
-#pragma unroll
-      for (int c = 0; c < kChains; ++c) {
-        acc[c] = fadd(acc[c], __shfl_xor_sync(0xffffffffu, acc[c], m));
-      }
-    }
-  }
-  if (tpr <= 32) {
-    // Chains are adjacent groups of tpr lanes: add them pairwise, in order.
-#pragma unroll
-    for (int span = 1; span < kChains; span <<= 1) {
-#pragma unroll
-      for (int c = 0; c + span < kChains; c += 2 * span) acc[c] = fadd(acc[c], acc[c + span]);
-    }
-    return acc[0];
-  }
-  const int nw = tpr / 32;         // warps a row
-  const int slots = kChains * nw;  // 32-lane groups a row (<= 32)
-  const int lane = threadIdx.x;
-  const int base = threadIdx.y * slots;  // this row's slots
-  if ((lane & 31) == 0) {
-#pragma unroll
-    for (int c = 0; c < kChains; ++c) warp_total[buf][base + c * nw + lane / 32] = acc[c];
-  }
-  __syncthreads();
-  // Every group of `slots` lanes (a power of two) reads the row's slots and runs the same
-  // butterfly, so every lane ends with the total, in the same order (no broadcast).
-  float t = warp_total[buf][base + (lane & (slots - 1))];
-#pragma unroll
-  for (int m = 1; m < 32; m <<= 1) {
-    if (m < slots) t = fadd(t, __shfl_xor_sync(0xffffffffu, t, m));
-  }
-  return t;
 }
 
 // The paths (RowPath), launch bounds and launch shapes are rmsnorm_job.h's.
@@ -241,13 +179,11 @@ __global__ void __launch_bounds__(max_threads(kPath, kVector), min_blocks(kPath,
       Vec held_r[kKeepR ? kRegisterVectors : 1];
       float held_z[kKeepZ ? kRegisterVectors : 1][V];
       // Every load of the thread's vectors first, then their arithmetic, so that the loads are
-      // in flight together: one memory round trip, where loading each vector just before its
-      // sums made the next load wait for the previous one's data (bench/notes/rmsnorm_perf.md,
-      // v10). In kRegister (bandwidth launches of 1024-thread rows) only where that keeps the
-      // rows an SM: the rmsnorm instances, held to 32 registers by min_blocks, and the 16-bit
-      // fp32-sum ones, one row an SM either way (42 registers before, 58 after). The other
-      // fused instances take 44-50 registers instead of 30-32 with their loads first, one row
-      // an SM instead of two: 256 x 16384 rounded-sum rows took 15 % longer.
+      // in flight together: one memory round trip instead of one per vector. In kRegister
+      // (bandwidth launches of 1024-thread rows) only where that keeps the rows an SM: the
+      // rmsnorm instances, held to 32 registers by min_blocks, and the 16-bit fp32-sum ones (one
+      // row an SM either way). The other fused instances need more registers with their loads
+      // first and would fit one row an SM instead of two (measured: bench/notes/rmsnorm_perf.md).
       constexpr bool kLoadsFirst = kPath != RowPath::kRegister || K == NormKind::kRmsNorm ||
                                    (K == NormKind::kFusedFp32Sum && D != DType::kFp32);
       Vec xs[kRegisterVectors];

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 
-#include "scalar.h"
+#include "common/scalar.h"
 
 namespace kc::detail {
 

@@ -6,7 +6,7 @@
 // row; the twin reads the whole row into a buffer first, so in-place calls behave the same.
 #include <vector>
 
-#include "rmsnorm_job.h"
+#include "rmsnorm/rmsnorm_job.h"
 
 namespace kc {
 namespace detail {

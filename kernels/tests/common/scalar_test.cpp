@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "scalar.h"
+#include "common/scalar.h"
 
 namespace kc::detail {
 namespace {
