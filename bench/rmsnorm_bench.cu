@@ -1,26 +1,21 @@
-// GPU benchmarks of the norm kernels, beside the copy ceiling measured in the same run.
+// GPU benchmarks of the norm family's kernels (the method and the shared timers:
+// support/bench_support.h).
 //
-//  - BM_Copy: device-to-device cudaMemcpyAsync of 512 MiB (1 GiB moved); GB/s counts bytes read
-//    + written.
-//    Its best result is the ceiling every other row's "pct_copy" refers to.
-//  - BM_Bandwidth (many tokens, 1 GiB moved): L2 flushed (a 256 MiB memset) before every
-//    timed launch, CUDA events around the launch alone.
-//  - BM_Decode (1..256 tokens): a CUDA graph of kGraphReps back-to-back launches (PDL edges on
-//    sm_90), replayed; time per call = replay time / kGraphReps; warm L2, as a serving engine
-//    sees it. BM_EmptyKernel gives the floor of a graph node; BM_Decode with a last argument of
-//    0 turns PDL off.
+//  - Bandwidth rows (many tokens, about 1 GiB moved), every profile the kernels implement and
+//    dtype, hidden 1024..16384.
+//  - Decode rows (1..256 tokens x hidden 1024..16384): PDL off (the headline) and on.
 // Bytes: every input element read once and every output element written once (the weight
 // once): rmsnorm 2 N H + H elements, fused_add_rmsnorm 4 N H + H.
 // Every configuration is checked against the host twin (bit for bit, first and last row)
 // before it is timed; a mismatch or a rejected call ends that row with SkipWithError.
 //
-// FlashInfer (built with KC_FLASHINFER_INCLUDE): flashinfer/<profile>/<dtype>/<N>x<H>/<kind>
-// rows, the same shapes and timing for RMSNorm, GemmaRMSNorm and FusedAddRMSNorm (which works
-// in place: it runs on device copies of the inputs, so the shared inputs stay as uploaded;
-// repeated timed calls keep updating those copies, which changes values, not the work done).
-// Checked before timing against the twin of the profile it claims: outputs within one step of
-// the twin's bits (both lie within 0.52 ulp of the exact value: properties/peers/
-// flashinfer_subjects.cpp and rmsnorm_bound.h), the stored residual bit for bit.
+// FlashInfer (built with KC_FLASHINFER_INCLUDE): the same shapes and timing for RMSNorm,
+// GemmaRMSNorm and FusedAddRMSNorm (which works in place: it runs on device copies of the
+// inputs, so the shared inputs stay as uploaded; repeated timed calls keep updating those
+// copies, which changes values, not the work done), decode with PDL off and on. Checked before
+// timing against the twin of the profile it claims: outputs within one step of the twin's bits
+// (both lie within 0.52 ulp of the exact value: properties/peers/flashinfer_subjects.cpp and
+// properties/src/rmsnorm/rmsnorm_bound.h), the stored residual bit for bit.
 #include <benchmark/benchmark.h>
 #include <cuda_runtime.h>
 
@@ -34,6 +29,9 @@
 
 #include "common/scalar.h"
 #include "kc/kernels/rmsnorm.h"
+#include "kc/props/family.h"
+#include "kc/props/rmsnorm.h"
+#include "support/bench_support.h"
 #ifdef KC_HAVE_FLASHINFER
 #include "flashinfer_norm.h"
 #endif
@@ -42,14 +40,15 @@ namespace {
 
 using kc::DType;
 
-constexpr std::size_t kTensorBytes = std::size_t{512} << 20;  // per tensor
-constexpr std::size_t kFlushBytes = std::size_t{256} << 20;   // > 5x the 50 MB L2
-constexpr int kGraphReps = 20;
+using kc::bench::check;
 
-const char* const kProfiles[] = {"rmsnorm.fp32",           "rmsnorm.hf",
-                                 "rmsnorm.gemma",          "fused_add_rmsnorm.fp32_sum",
-                                 "fused_add_rmsnorm.hf",   "fused_add_rmsnorm.fp32_sum_hf_cast",
-                                 "fused_add_rmsnorm.gemma"};
+constexpr std::size_t kTensorBytes = std::size_t{512} << 20;  // per tensor
+
+// The profiles the kernels implement, in the family table's order (kc/props/rmsnorm.h).
+const std::vector<std::string>& profiles() {
+  static const std::vector<std::string> p = kc::props::norm_kernel_profiles();
+  return p;
+}
 
 struct Modes {
   bool fused;
@@ -58,25 +57,13 @@ struct Modes {
   kc::WeightOffset offset;
 };
 Modes modes_of(int profile) {
-  using R = kc::ResidualSum;
-  using O = kc::OutputRounding;
-  using W = kc::WeightOffset;
-  switch (profile) {
-    case 0:
-      return {false, R::kFp32, O::kSingle, W::kZero};
-    case 1:
-      return {false, R::kFp32, O::kCastBeforeWeight, W::kZero};
-    case 2:
-      return {false, R::kFp32, O::kSingle, W::kOne};
-    case 3:
-      return {true, R::kFp32, O::kSingle, W::kZero};
-    case 4:
-      return {true, R::kRounded, O::kCastBeforeWeight, W::kZero};
-    case 5:
-      return {true, R::kFp32, O::kCastBeforeWeight, W::kZero};
-    default:
-      return {true, R::kRounded, O::kSingle, W::kOne};
-  }
+  Modes m{};
+  const std::string& name = profiles()[static_cast<std::size_t>(profile)];
+  kc::props::norm_modes(name, &m.sum, &m.rounding, &m.offset);
+  const kc::props::OpSpec* op = nullptr;
+  kc::props::find_profile(name, nullptr, &op);
+  m.fused = op != nullptr && op->name == "fused_add_rmsnorm";
+  return m;
 }
 
 // Device tensors shared by every benchmark, filled once per dtype with normal data.
@@ -86,11 +73,9 @@ struct Device {
   void* y = nullptr;
   void* ro = nullptr;
   void* w = nullptr;
-  void* flush = nullptr;
   DType filled = DType::kFp32;
   bool ready = false;
   std::vector<std::uint8_t> hx, hr, hw;  // host copies of the inputs (first 2 rows + weight)
-  double copy_gbps = 0;
 };
 Device& dev() {
   static Device d;
@@ -103,12 +88,6 @@ std::uint32_t quantize(DType d, float v) {
                              : kc::detail::float_to_bf16(v);
 }
 
-bool check(cudaError_t e, benchmark::State& st, const char* what) {
-  if (e == cudaSuccess) return true;
-  st.SkipWithError((std::string(what) + ": " + cudaGetErrorString(e)).c_str());
-  return false;
-}
-
 // Fills x, r (whole capacity) and w with normal data of dtype d; keeps host copies.
 bool prepare(DType d, benchmark::State& st) {
   Device& g = dev();
@@ -117,7 +96,6 @@ bool prepare(DType d, benchmark::State& st) {
       if (!check(cudaMalloc(p, kTensorBytes), st, "cudaMalloc")) return false;
     }
     if (!check(cudaMalloc(&g.w, 65536 * 4), st, "cudaMalloc")) return false;
-    if (!check(cudaMalloc(&g.flush, kFlushBytes), st, "cudaMalloc")) return false;
     g.ready = true;
     g.filled = static_cast<DType>(255);
   }
@@ -229,41 +207,19 @@ bool validate(const Call& gpu, DType d, std::int64_t tokens, std::int64_t hidden
   return true;
 }
 
-void set_counters(benchmark::State& st, double bytes, double seconds_per_call) {
-  const double gbps = bytes / seconds_per_call / 1e9;
-  st.counters["GBps"] = gbps;
-  st.counters["us_per_call"] = seconds_per_call * 1e6;
-  st.counters["pct_copy"] = dev().copy_gbps > 0 ? 100.0 * gbps / dev().copy_gbps : 0.0;
-  st.counters["bytes"] = bytes;
-}
-
-std::string label(int profile, DType d, std::int64_t tokens, std::int64_t hidden) {
-  return std::string(kProfiles[profile]) + " " + kc::dtype_name(d) + " " + std::to_string(tokens) +
-         "x" + std::to_string(hidden);
-}
-
-void BM_Copy(benchmark::State& st) {
-  if (!prepare(DType::kFp32, st)) return;
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  double best = 0;
-  for (auto _ : st) {
-    cudaEventRecord(a);
-    cudaMemcpyAsync(dev().y, dev().x, kTensorBytes, cudaMemcpyDeviceToDevice);
-    cudaEventRecord(b);
-    cudaEventSynchronize(b);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, a, b);
-    st.SetIterationTime(ms / 1e3);
-    best = std::max(best, 2.0 * kTensorBytes / (ms / 1e3) / 1e9);
-  }
-  dev().copy_gbps = std::max(dev().copy_gbps, best);
-  st.counters["GBps"] = best;
-  st.counters["bytes"] = 2.0 * kTensorBytes;
-  st.SetLabel("device-to-device copy, 512 MiB");
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
+// The row's identity (the report reads it): source, family, op, profile, dtype, kind, PDL, shape.
+kc::results::PerfKey key(const std::string& source, int profile, DType d, const char* kind,
+                         std::int64_t tokens, std::int64_t hidden, bool pdl) {
+  kc::results::PerfKey k;
+  k.source = source;
+  k.family = kc::props::kNormFamily;
+  k.op = modes_of(profile).fused ? "fused_add_rmsnorm" : "rmsnorm";
+  k.profile = profiles()[static_cast<std::size_t>(profile)];
+  k.dtype = kc::dtype_name(d);
+  k.kind = kind;
+  k.pdl = pdl;
+  k.shape = {{"tokens", tokens}, {"hidden", hidden}};
+  return k;
 }
 
 // Bandwidth shapes: 1 GiB moved per call (as the copy), within the tensor capacity.
@@ -278,29 +234,6 @@ double moved_bytes(bool fused, std::int64_t tokens, std::int64_t hidden, std::si
   return static_cast<double>(((fused ? 4 : 2) * tokens + 1) * hidden * es);
 }
 
-// Times `launch` alone between CUDA events, the L2 flushed before each; seconds per call.
-template <typename F>
-double flushed_time(benchmark::State& st, F&& launch) {
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  double total = 0;
-  for (auto _ : st) {
-    cudaMemsetAsync(dev().flush, static_cast<int>(st.iterations() & 0xff), kFlushBytes);
-    cudaEventRecord(a);
-    launch();
-    cudaEventRecord(b);
-    cudaEventSynchronize(b);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, a, b);
-    st.SetIterationTime(ms / 1e3);
-    total += ms / 1e3;
-  }
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  return total / static_cast<double>(st.iterations());
-}
-
 void BM_Bandwidth(benchmark::State& st) {
   const int profile = static_cast<int>(st.range(0));
   const DType d = static_cast<DType>(st.range(1));
@@ -312,77 +245,9 @@ void BM_Bandwidth(benchmark::State& st) {
   Device& g = dev();
   const Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
   if (!validate(call, d, tokens, hidden, st)) return;
-  const double t = flushed_time(st, [&] { (void)call.launch(nullptr); });
-  set_counters(st, moved_bytes(m.fused, tokens, hidden, es), t);
-  st.SetLabel(label(profile, d, tokens, hidden));
-}
-
-// Times kGraphReps launches of `launch` captured in one graph; returns seconds per launch.
-template <typename F>
-double graph_time(benchmark::State& st, F&& launch) {
-  cudaStream_t s;
-  cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking);
-  cudaGraph_t graph;
-  cudaGraphExec_t exec;
-  cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal);
-  for (int i = 0; i < kGraphReps; ++i) launch(s);
-  if (!check(cudaStreamEndCapture(s, &graph), st, "capture") ||
-      !check(cudaGraphInstantiate(&exec, graph, 0), st, "instantiate")) {
-    return 0;
-  }
-  for (int i = 0; i < 3; ++i) cudaGraphLaunch(exec, s);
-  cudaEvent_t a, b;
-  cudaEventCreate(&a);
-  cudaEventCreate(&b);
-  double total = 0;
-  for (auto _ : st) {
-    cudaEventRecord(a, s);
-    cudaGraphLaunch(exec, s);
-    cudaEventRecord(b, s);
-    cudaEventSynchronize(b);
-    float ms = 0;
-    cudaEventElapsedTime(&ms, a, b);
-    // The iteration is the whole replay (so --benchmark_min_time counts real GPU time, not a
-    // twentieth of it); the per-call figure is the us_per_call counter.
-    st.SetIterationTime(ms / 1e3);
-    total += ms / 1e3 / kGraphReps;
-  }
-  cudaGraphExecDestroy(exec);
-  cudaGraphDestroy(graph);
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  cudaStreamDestroy(s);
-  return total / static_cast<double>(st.iterations());
-}
-
-__global__ void empty_kernel(int pdl) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  if (pdl) {
-    asm volatile("griddepcontrol.wait;" ::: "memory");
-    asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-  }
-#endif
-}
-
-// The floor of a graph node on this GPU: an empty one-block kernel, with and without PDL.
-void BM_EmptyKernel(benchmark::State& st) {
-  const int pdl = static_cast<int>(st.range(0));
-  const double t = graph_time(st, [&](cudaStream_t s) {
-    cudaLaunchConfig_t cfg{};
-    cfg.gridDim = dim3(1);
-    cfg.blockDim = dim3(32);
-    cfg.stream = s;
-    cudaLaunchAttribute attr[1];
-    attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    attr[0].val.programmaticStreamSerializationAllowed = 1;
-    if (pdl) {
-      cfg.attrs = attr;
-      cfg.numAttrs = 1;
-    }
-    (void)cudaLaunchKernelEx(&cfg, empty_kernel, pdl);
-  });
-  st.counters["us_per_call"] = t * 1e6;
-  st.SetLabel(pdl ? "empty kernel, PDL, graph" : "empty kernel, graph");
+  const double t = kc::bench::flushed_time(st, [&] { (void)call.launch(nullptr); });
+  kc::bench::set_counters(st, moved_bytes(m.fused, tokens, hidden, es), t);
+  kc::bench::set_label(st, key("kconform", profile, d, "bandwidth", tokens, hidden, false));
 }
 
 void BM_Decode(benchmark::State& st) {
@@ -397,24 +262,27 @@ void BM_Decode(benchmark::State& st) {
   Call call = make_call(profile, d, tokens, hidden, g.x, g.r, g.w, g.y, g.ro);
   call.norm.pdl = call.fused.pdl = pdl ? kc::Pdl::kAuto : kc::Pdl::kOff;
   if (!validate(call, d, tokens, hidden, st)) return;
-  const double t = graph_time(st, [&](cudaStream_t s) { (void)call.launch(s); });
-  set_counters(st, moved_bytes(modes_of(profile).fused, tokens, hidden, es), t);
-  st.SetLabel(label(profile, d, tokens, hidden) + (pdl ? " graph" : " graph, no PDL"));
+  const double t = kc::bench::graph_time(st, [&](cudaStream_t s) { (void)call.launch(s); });
+  kc::bench::set_counters(st, moved_bytes(modes_of(profile).fused, tokens, hidden, es), t);
+  kc::bench::set_label(st, key("kconform", profile, d, "decode", tokens, hidden, pdl));
 }
 
 // dtype outermost: the 512 MiB inputs are regenerated only when the dtype changes.
 void bandwidth_args(benchmark::internal::Benchmark* b) {
   for (int d : {2, 1, 0}) {  // bf16, fp16, fp32
-    for (int p = 0; p < 7; ++p) {
+    for (int p = 0; p < static_cast<int>(profiles().size()); ++p) {
       for (int h : {1024, 2048, 4096, 8192, 16384}) b->Args({p, d, h});
     }
   }
 }
+// PDL off (the headline) and on, every shape.
 void decode_args(benchmark::internal::Benchmark* b) {
   for (int d : {2, 1, 0}) {
-    for (int p = 0; p < 7; ++p) {
+    for (int p = 0; p < static_cast<int>(profiles().size()); ++p) {
       for (int t : {1, 16, 64, 128, 256}) {
-        for (int h : {1024, 2048, 4096, 8192, 16384}) b->Args({p, d, t, h, 1});
+        for (int h : {1024, 2048, 4096, 8192, 16384}) {
+          for (int pdl : {0, 1}) b->Args({p, d, t, h, pdl});
+        }
       }
     }
   }
@@ -423,11 +291,21 @@ void decode_args(benchmark::internal::Benchmark* b) {
 #ifdef KC_HAVE_FLASHINFER
 struct FlashInferOp {
   kc::peers::FlashInferNorm op;
-  int profile;  // the profile it claims (kProfiles index)
+  int profile;  // the profile it claims (index into profiles())
 };
-const FlashInferOp kFlashInferOps[] = {{kc::peers::FlashInferNorm::kRmsNorm, 0},
-                                       {kc::peers::FlashInferNorm::kGemmaRmsNorm, 2},
-                                       {kc::peers::FlashInferNorm::kFusedAddRmsNorm, 3}};
+int profile_index(const std::string& name) {
+  for (std::size_t i = 0; i < profiles().size(); ++i) {
+    if (profiles()[i] == name) return static_cast<int>(i);
+  }
+  return 0;
+}
+// The profile each FlashInfer kernel claims (properties/peers/flashinfer_subjects.cpp).
+std::vector<FlashInferOp> flashinfer_ops() {
+  return {
+      {kc::peers::FlashInferNorm::kRmsNorm, profile_index("rmsnorm.fp32")},
+      {kc::peers::FlashInferNorm::kGemmaRmsNorm, profile_index("rmsnorm.gemma")},
+      {kc::peers::FlashInferNorm::kFusedAddRmsNorm, profile_index("fused_add_rmsnorm.fp32_sum")}};
+}
 
 // Rmsnorm variants read x and write y; the fused one updates y (input) and ro (residual) in place.
 cudaError_t flashinfer_launch(const FlashInferOp& f, DType d, std::int64_t tokens,
@@ -501,34 +379,34 @@ void BM_FlashInferBandwidth(benchmark::State& st, FlashInferOp f, DType d, std::
                             std::int64_t hidden) {
   if (!prepare(d, st)) return;
   if (!flashinfer_validate(f, d, tokens, hidden, st)) return;
-  const double t =
-      flushed_time(st, [&] { (void)flashinfer_launch(f, d, tokens, hidden, false, nullptr); });
-  set_counters(st, moved_bytes(modes_of(f.profile).fused, tokens, hidden, kc::dtype_size(d)), t);
-  st.SetLabel("FlashInfer " + std::string(kc::peers::flashinfer_version()) + " " +
-              label(f.profile, d, tokens, hidden));
+  const double t = kc::bench::flushed_time(
+      st, [&] { (void)flashinfer_launch(f, d, tokens, hidden, false, nullptr); });
+  kc::bench::set_counters(
+      st, moved_bytes(modes_of(f.profile).fused, tokens, hidden, kc::dtype_size(d)), t);
+  kc::bench::set_label(st, key("flashinfer", f.profile, d, "bandwidth", tokens, hidden, false));
 }
 
+// PDL off (the headline, like ours) and on (as FlashInfer's Python API enables it on sm_90:
+// enable_pdl = device_support_pdl).
 void BM_FlashInferDecode(benchmark::State& st, FlashInferOp f, DType d, std::int64_t tokens,
-                         std::int64_t hidden) {
+                         std::int64_t hidden, bool pdl) {
   if (!prepare(d, st)) return;
   if (!flashinfer_validate(f, d, tokens, hidden, st)) return;
-  // PDL on, as FlashInfer's Python API enables it on sm_90 (enable_pdl = device_support_pdl).
-  const double t = graph_time(
-      st, [&](cudaStream_t s) { (void)flashinfer_launch(f, d, tokens, hidden, true, s); });
-  set_counters(st, moved_bytes(modes_of(f.profile).fused, tokens, hidden, kc::dtype_size(d)), t);
-  st.SetLabel("FlashInfer " + std::string(kc::peers::flashinfer_version()) + " " +
-              label(f.profile, d, tokens, hidden) + " graph");
+  const double t = kc::bench::graph_time(
+      st, [&](cudaStream_t s) { (void)flashinfer_launch(f, d, tokens, hidden, pdl, s); });
+  kc::bench::set_counters(
+      st, moved_bytes(modes_of(f.profile).fused, tokens, hidden, kc::dtype_size(d)), t);
+  kc::bench::set_label(st, key("flashinfer", f.profile, d, "decode", tokens, hidden, pdl));
 }
 
-// Named flashinfer/<profile>/<dtype>/<tokens>x<hidden>/<kind>, as the PyTorch peer rows are.
 void register_flashinfer() {
   for (DType d : {DType::kBf16, DType::kFp16}) {
-    for (const FlashInferOp& f : kFlashInferOps) {
+    for (const FlashInferOp& f : flashinfer_ops()) {
       const std::size_t es = kc::dtype_size(d);
       const bool fused = modes_of(f.profile).fused;
       auto name = [&](std::int64_t t, std::int64_t h, const char* kind) {
-        return std::string("flashinfer/") + kProfiles[f.profile] + "/" + kc::dtype_name(d) + "/" +
-               std::to_string(t) + "x" + std::to_string(h) + "/" + kind;
+        return std::string("flashinfer/") + profiles()[static_cast<std::size_t>(f.profile)] + "/" +
+               kc::dtype_name(d) + "/" + std::to_string(t) + "x" + std::to_string(h) + "/" + kind;
       };
       for (std::int64_t h : {1024, 2048, 4096, 8192, 16384}) {
         const std::int64_t tokens = bandwidth_tokens(fused, h, es);
@@ -539,10 +417,12 @@ void register_flashinfer() {
       }
       for (std::int64_t t : {1, 16, 64, 128, 256}) {
         for (std::int64_t h : {1024, 2048, 4096, 8192, 16384}) {
-          benchmark::RegisterBenchmark(name(t, h, "decode").c_str(), BM_FlashInferDecode, f, d, t,
-                                       h)
-              ->UseManualTime()
-              ->Unit(benchmark::kMicrosecond);
+          for (bool pdl : {false, true}) {
+            benchmark::RegisterBenchmark(name(t, h, pdl ? "decode_pdl" : "decode").c_str(),
+                                         BM_FlashInferDecode, f, d, t, h, pdl)
+                ->UseManualTime()
+                ->Unit(benchmark::kMicrosecond);
+          }
         }
       }
     }
@@ -550,30 +430,18 @@ void register_flashinfer() {
 }
 #endif
 
-BENCHMARK(BM_Copy)->UseManualTime()->Unit(benchmark::kMicrosecond)->MinTime(0.2);
-BENCHMARK(BM_Bandwidth)->Apply(bandwidth_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_Decode)->Apply(decode_args)->UseManualTime()->Unit(benchmark::kMicrosecond);
-// Decode without PDL, on a few shapes: what programmatic dependent launch buys.
-BENCHMARK(BM_Decode)
-    ->ArgsProduct({{0, 3}, {2}, {1, 64, 256}, {1024, 4096, 16384}, {0}})
-    ->UseManualTime()
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK(BM_EmptyKernel)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
-
 }  // namespace
 
-int main(int argc, char** argv) {
-  int n = 0;
-  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
-    std::printf("no CUDA device: GPU benchmarks not run\n");
-    return 77;
-  }
+void kc::bench::register_family_benchmarks() {
+  benchmark::RegisterBenchmark("BM_Bandwidth", BM_Bandwidth)
+      ->Apply(bandwidth_args)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
+  benchmark::RegisterBenchmark("BM_Decode", BM_Decode)
+      ->Apply(decode_args)
+      ->UseManualTime()
+      ->Unit(benchmark::kMicrosecond);
 #ifdef KC_HAVE_FLASHINFER
   register_flashinfer();
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
 }

@@ -7,7 +7,8 @@
 //
 // Built twice: with clang -fsanitize=fuzzer,address,undefined (fuzz/libfuzzer/) and with a
 // replay main (replay_main.cpp) that runs files or directories, which is how ctest replays the
-// seed corpus fuzz/corpus/rmsnorm on every run.
+// seed corpus fuzz/corpus/rmsnorm on every run. KC_FUZZ_TRACE=1 prints each decoded case and a
+// digest of its tensors.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -15,8 +16,11 @@
 #include <cstring>
 
 #include "kc/kernels/rmsnorm.h"
+#include "kc/props/buffers.h"
+#include "kc/props/family.h"
 #include "kc/props/property.h"
 #include "kc/props/repro.h"
+#include "kc/props/rmsnorm.h"
 
 namespace {
 
@@ -40,16 +44,11 @@ class Bytes {
   std::size_t i_ = 0;
 };
 
-const char* const kProfiles[] = {"rmsnorm.fp32",           "rmsnorm.hf",
-                                 "rmsnorm.gemma",          "fused_add_rmsnorm.fp32_sum",
-                                 "fused_add_rmsnorm.hf",   "fused_add_rmsnorm.fp32_sum_hf_cast",
-                                 "fused_add_rmsnorm.gemma"};
-
 Case decode(Bytes& b) {
-  Case c;
-  c.profile = kProfiles[b.pick(7)];
-  c.op = c.profile.rfind("fused", 0) == 0 ? "fused_add_rmsnorm" : "rmsnorm";
-  c.dtype = kc::kAllDTypes[b.pick(3)];
+  // The profiles kconform's kernels implement, in the family table's order.
+  static const std::vector<std::string> profiles = kc::props::norm_kernel_profiles();
+  const std::string profile = profiles[b.pick(profiles.size())];
+  const kc::DType dtype = kc::kAllDTypes[b.pick(3)];
   // Hidden: edges (0, 1, 7, 8, 9, ..., and two above the maximum), or any size up to 4095.
   static const std::int64_t kEdges[] = {0,
                                         1,
@@ -70,30 +69,33 @@ Case decode(Bytes& b) {
                                         kc::kMaxHidden,
                                         kc::kMaxHidden + 1};
   const std::uint16_t h = b.u16();
-  c.hidden = (h & 0x8000u) ? kEdges[(h & 0x7fffu) % (sizeof kEdges / sizeof kEdges[0])]
-                           : static_cast<std::int64_t>(h & 0x0fffu) + 1;
-  c.num_tokens = static_cast<std::int64_t>(b.pick(9));  // 0..8
-  if (c.hidden >= kc::kMaxHidden) c.num_tokens = std::min<std::int64_t>(c.num_tokens, 1);
+  const std::int64_t hidden = (h & 0x8000u)
+                                  ? kEdges[(h & 0x7fffu) % (sizeof kEdges / sizeof kEdges[0])]
+                                  : static_cast<std::int64_t>(h & 0x0fffu) + 1;
+  std::int64_t tokens = static_cast<std::int64_t>(b.pick(9));  // 0..8
+  if (hidden >= kc::kMaxHidden) tokens = std::min<std::int64_t>(tokens, 1);
   static const float kEps[] = {1e-6f, 1e-5f, 0x1p-7f, 0.0f, -1e-6f};
-  c.eps = kEps[b.pick(5)];
-  const kc::props::OpInfo& op = *kc::props::find_op(c.op);
+  Case c = kc::props::norm_case(profile, dtype, tokens, hidden, kEps[b.pick(5)]);
+  const kc::props::OpSpec& op = *kc::props::find_op(c.op);
   const bool in_place = b.u8() & 1;
-  for (const kc::props::TensorRole& role : op.tensors) {
+  c.tensors.clear();
+  for (const kc::props::TensorSpec& spec : op.tensors) {
     kc::props::TensorLayout l;
     const std::uint8_t pad = b.u8();
     l.row_stride =
-        c.hidden + ((pad & 0x80) ? (pad & 0x3f) : 0) - ((pad & 0x40) && c.hidden > 1 ? 1 : 0);
+        hidden + ((pad & 0x80) ? (pad & 0x3f) : 0) - ((pad & 0x40) && hidden > 1 ? 1 : 0);
     l.offset = b.u8() % 16;
-    l.in_place = role.output && in_place;
+    l.in_place = spec.output() && in_place;
     c.tensors.push_back(l);
   }
   const std::size_t classes = 1 + b.pick(3);
+  c.row_classes.clear();
   for (std::size_t k = 0; k < classes; ++k) {
-    c.row_classes.push_back(static_cast<kc::props::ValueClass>(
-        b.pick(static_cast<std::size_t>(kc::props::ValueClass::kCount))));
+    c.row_classes.push_back(static_cast<std::uint8_t>(
+        b.pick(static_cast<std::size_t>(kc::props::NormRowClass::kCount))));
   }
-  c.weight_class = static_cast<kc::props::WeightClass>(
-      b.pick(static_cast<std::size_t>(kc::props::WeightClass::kCount)));
+  c.weight_class = static_cast<std::uint8_t>(
+      b.pick(static_cast<std::size_t>(kc::props::NormWeightClass::kCount)));
   const std::size_t injections = b.pick(4);
   for (std::size_t k = 0; k < injections; ++k) {
     kc::props::Injection j;
@@ -112,13 +114,28 @@ Case decode(Bytes& b) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Bytes b(data, size);
   const Case c = decode(b);
+  // KC_FUZZ_TRACE: print each input's case and a digest of its materialised tensors (how a
+  // corpus is shown to decode to the same cases and data across versions).
+  if (std::getenv("KC_FUZZ_TRACE") != nullptr) {
+    const kc::props::CaseBuffers m = kc::props::materialize(c);
+    std::uint64_t h = 1469598103934665603ull;
+    for (const kc::props::HostTensor& t : m.owned) {
+      for (std::int64_t r = 0; r < t.rows; ++r) {
+        for (std::int64_t k = 0; k < t.cols; ++k) h = (h ^ t.get_any(r, k)) * 1099511628211ull;
+      }
+    }
+    std::printf("%s inputs=%016llx\n", kc::props::describe(c).c_str(),
+                static_cast<unsigned long long>(h));
+  }
   const kc::props::Subject* s = kc::props::find_subject("kc.twin." + c.profile);
   if (s == nullptr) std::abort();
   using kc::props::PropertyId;
   for (PropertyId p :
        {PropertyId::kSupportAgrees, PropertyId::kBoundedError, PropertyId::kSpecialValues,
         PropertyId::kLayoutInvariant, PropertyId::kBatchInvariant}) {
-    if (c.hidden > 4096 && p != PropertyId::kSupportAgrees) continue;  // keep exec/s high
+    if (kc::props::norm_hidden(c) > 4096 && p != PropertyId::kSupportAgrees) {
+      continue;  // keep exec/s high
+    }
     const kc::props::Verdict v = kc::props::run_property(p, *s, c);
     if (v.failed()) {
       std::fputs(kc::props::describe_failure(*s, p, c, v).c_str(), stderr);

@@ -19,12 +19,12 @@
 # (the device tool returns at most 8 files). env.json describes the GPU host for the report.
 # Usage: scripts/gpu_run.sh MODES[,...] [benchmark filter] [peers args]
 #   e.g. scripts/gpu_run.sh tests,check; scripts/gpu_run.sh bench 'BM_Copy|BM_Decode/0/2/'
-# ab: KC_AB holds space-separated variants, each one or more comma-separated preprocessor
-# definitions (e.g. KC_AB='KC_NORM_MIN_LANES=64 KC_NORM_TARGET_VECTORS=1,KC_NORM_FULL_GRID=1');
-# each is built as its own tree (the
-# benchmark only) and run with the same filter as this tree's benchmark (mode bench), in the
-# same session; ab.txt lists every row side by side (us per call for decode rows, % of the
-# copy measured in the same process for bandwidth rows).
+# ab: KC_AB holds space-separated patch files (variants kept out of the product: a branch's
+# `git diff main` saved under bench/notes/ or a carried folder); each is applied to a copy of
+# this tree, built (the benchmark only) and run with the same filter as this tree's benchmark
+# (mode bench), in the same session; ab.txt lists every row side by side (us per call for
+# decode rows, % of the copy measured in the same process for bandwidth rows). KC_AB_FAMILY
+# names the family benchmark (default rmsnorm).
 set -uo pipefail
 mode=${1:-tests}
 filter=${2:-.}
@@ -49,8 +49,13 @@ fi_include=$PWD/.peers/flashinfer/include
 if [ -f "$fi_include/flashinfer/norm.cuh" ]; then
   peer=(-DKC_FLASHINFER_INCLUDE="$fi_include" -DKC_FLASHINFER_VERSION="${KC_FLASHINFER_VERSION:-unknown}")
 fi
+# KC_EXTRA_SUBJECTS / KC_EXTRA_LIBRARIES: a user's own subjects (README, "Your own kernel as a
+# subject"), built into this run's kconform.
+extra=()
+[ -n "${KC_EXTRA_SUBJECTS:-}" ] && extra+=("-DKC_EXTRA_SUBJECTS=$KC_EXTRA_SUBJECTS")
+[ -n "${KC_EXTRA_LIBRARIES:-}" ] && extra+=("-DKC_EXTRA_LIBRARIES=$KC_EXTRA_LIBRARIES")
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
-      -DCMAKE_CUDA_ARCHITECTURES=90a "${peer[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+      -DCMAKE_CUDA_ARCHITECTURES=90a "${peer[@]}" "${extra[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 # KC_BUILD_TARGETS (e.g. rmsnorm_bench) builds those targets alone, for runs that need no more.
 cmake --build "$build" -j 16 ${KC_BUILD_TARGETS:+--target $KC_BUILD_TARGETS} > "$out/build.log" 2>&1 || { grep -E 'error' "$out/build.log" | head -30; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
@@ -101,10 +106,10 @@ if has kbench; then
 fi
 if has check || has kbench; then
   # This host's env.json (GPU, driver, toolkit, flags) for a report written elsewhere.
-  "$kc" report --out "$out/report_env" > "$out/report_env.log" 2>&1 || true
+  "$kc" report --out "$out/report_env" --commit "${KC_COMMIT:-unknown}" > "$out/report_env.log" 2>&1 || true
 fi
 if has bench; then
-  "$build/bench/rmsnorm_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
+  "$build/bench/${KC_AB_FAMILY:-rmsnorm}_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
       --benchmark_out="$out/bench.json" --benchmark_out_format=json > "$out/bench.log" 2>&1 || rc=1
   grep -E 'BM_' "$out/bench.log" | awk '{ printf "%-60s", $1; for (i = 2; i <= NF; i++) if ($i ~ /GBps|pct_copy|us_per_call/) printf " %s", $i; print "" }' | tail -80
 fi
@@ -112,20 +117,23 @@ if has ab; then
   files=("$out/bench.json")
   names=("default")
   i=0
-  for def in ${KC_AB:-}; do
+  fam=${KC_AB_FAMILY:-rmsnorm}
+  for patch in ${KC_AB:-}; do
     i=$((i + 1))
+    src=/tmp/kc_ab_src_$i
     tree=/tmp/kc_ab_$i
-    cmake -S . -B "$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
-          -DCMAKE_CUDA_ARCHITECTURES=90a "-DCMAKE_CXX_FLAGS=-D${def//,/ -D}" \
-          "-DCMAKE_CUDA_FLAGS=-D${def//,/ -D}" \
-          > "$out/ab_configure_$i.log" 2>&1 &&
-      cmake --build "$tree" -j 16 --target rmsnorm_bench > "$out/ab_build_$i.log" 2>&1 ||
-      { echo "ab: variant $def did not build"; rc=1; continue; }
-    "$tree/bench/rmsnorm_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
+    rm -rf "$src" && mkdir -p "$src" && tar -cf - --exclude=./build --exclude=./.git . | tar -xf - -C "$src"
+    (cd "$src" && patch -p1 -s < "$OLDPWD/$patch") > "$out/ab_patch_$i.log" 2>&1 ||
+      { echo "ab: $patch does not apply"; rc=1; continue; }
+    cmake -S "$src" -B "$tree" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
+          -DCMAKE_CUDA_ARCHITECTURES=90a > "$out/ab_configure_$i.log" 2>&1 &&
+      cmake --build "$tree" -j 16 --target "${fam}_bench" > "$out/ab_build_$i.log" 2>&1 ||
+      { echo "ab: variant $patch did not build"; rc=1; continue; }
+    "$tree/bench/${fam}_bench" --benchmark_filter="$filter" --benchmark_min_time=0.05s \
         --benchmark_out="$out/bench_ab_$i.json" --benchmark_out_format=json \
         > "$out/bench_ab_$i.log" 2>&1 || rc=1
     files+=("$out/bench_ab_$i.json")
-    names+=("$def")
+    names+=("$(basename "$patch")")
   done
   python3 - "${#files[@]}" "${files[@]}" "${names[@]}" > "$out/ab.txt" <<'PY'
 import json, sys
@@ -178,7 +186,7 @@ if has peerncu; then
   tar -czf "$out/triton_cache.tar.gz" -C /tmp/kc_inductor . 2>/dev/null || true
 fi
 if has peers; then
-  PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" $peer_args \
+  PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" --families rmsnorm $peer_args \
       > "$out/peers.log" 2>&1 || rc=1
   tail -40 "$out/peers.log"
 fi

@@ -1,46 +1,51 @@
-// Argument parsing and JSON results of the command line.
+// Argument parsing and validation, and the helpers every command shares (cli.h).
 #include "cli.h"
 
-#include <boost/json.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <set>
+#include <filesystem>
 
 #include "kc/props/device.h"
-#include "kc/props/repro.h"
+#include "kc/props/family.h"
 
 namespace kc::cli {
-namespace json = boost::json;
 
-namespace {
-// Options that take no value.
-const std::set<std::string> kFlags = {"help",  "mutants", "verbose", "quiet", "no-peers",
-                                      "quick", "list",    "plots",   "strict"};
-}  // namespace
-
-Args::Args(int argc, char** argv) {
+Args::Args(int argc, char** argv, const std::set<std::string>& flags) : flags_(flags) {
   for (int i = 0; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h") a = "--help";
-    if (a.rfind("--", 0) != 0) {
+    if (a.rfind("--", 0) != 0 || a.size() == 2) {
       positional_.push_back(a);
       continue;
     }
     a = a.substr(2);
     const std::size_t eq = a.find('=');
     if (eq != std::string::npos) {
-      values_.emplace(a.substr(0, eq), a.substr(eq + 1));
-    } else if (kFlags.count(a)) {
+      const std::string name = a.substr(0, eq);
+      if (flags_.count(name) && error_.empty()) {
+        error_ = "option --" + name + " takes no value (given '" + a.substr(eq + 1) + "')";
+      }
+      values_.emplace(name, a.substr(eq + 1));
+    } else if (flags_.count(a)) {
       values_.emplace(a, "1");
     } else if (i + 1 < argc) {
       values_.emplace(a, argv[++i]);
     } else {
-      error_ = "option --" + a + " needs a value";
+      if (error_.empty()) error_ = "option --" + a + " needs a value";
+      values_.emplace(a, "");
     }
   }
+}
+
+std::string Args::validate(const std::set<std::string>& options) const {
+  if (!error_.empty()) return error_;
+  for (const auto& [name, v] : values_) {
+    if (!flags_.count(name) && !options.count(name)) return "unknown option --" + name;
+  }
+  return "";
 }
 
 std::string Args::value(const std::string& name, const std::string& fallback) const {
@@ -55,14 +60,77 @@ std::vector<std::string> Args::values(const std::string& name) const {
   return v;
 }
 
+bool Args::int_value(const std::string& name, long long lo, long long hi, long long fallback,
+                     long long* out, std::string* error) const {
+  if (!has(name)) {
+    *out = fallback;
+    return true;
+  }
+  const std::string s = value(name, "");
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(s.c_str(), &end, 10);
+  if (s.empty() || *end != '\0' || errno != 0 || v < lo || v > hi) {
+    *error = "--" + name + " " + s + ": want an integer in [" + std::to_string(lo) + ", " +
+             std::to_string(hi) + "]";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool Args::uint_value(const std::string& name, std::uint64_t fallback, std::uint64_t* out,
+                      std::string* error) const {
+  if (!has(name)) {
+    *out = fallback;
+    return true;
+  }
+  const std::string s = value(name, "");
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long v = std::strtoull(s.c_str(), &end, 0);
+  if (s.empty() || s[0] == '-' || *end != '\0' || errno != 0) {
+    *error = "--" + name + " " + s + ": want an unsigned 64-bit integer (decimal or 0x hex)";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool Args::seconds_value(const std::string& name, double fallback, double* out,
+                         std::string* error) const {
+  if (!has(name)) {
+    *out = fallback;
+    return true;
+  }
+  const std::string s = value(name, "");
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || *end != '\0' || !std::isfinite(v) || v < 0 || v > 1e7) {
+    *error = "--" + name + " " + s + ": want a number of seconds in [0, 1e7]";
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "kconform: %s (kconform --help)\n", msg.c_str());
   return 2;
 }
 
 bool parse_shard(const std::string& text, int* index, int* count) {
-  return std::sscanf(text.c_str(), "%d/%d", index, count) == 2 && *count > 0 && *index >= 0 &&
-         *index < *count;
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos) return false;
+  const std::string a = text.substr(0, slash);
+  const std::string b = text.substr(slash + 1);
+  auto digits = [](const std::string& s) {
+    return !s.empty() && s.size() <= 6 && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (!digits(a) || !digits(b)) return false;
+  *index = std::stoi(a);
+  *count = std::stoi(b);
+  return *count > 0 && *index < *count;
 }
 
 double now_seconds() {
@@ -84,87 +152,22 @@ std::string git_short_sha() {
   return s.empty() ? "unknown" : s;
 }
 
-namespace {
-double finite_or(double v, double f) { return std::isfinite(v) ? v : f; }
-}  // namespace
-
-void Results::add(const props::Subject& s, props::PropertyId p, const props::CheckResult& r) {
-  json::object o;
-  o["subject"] = s.name();
-  o["op"] = s.op();
-  o["profile"] = s.profile();
-  o["backend"] = s.backend() == props::Backend::kGpu ? "gpu" : "host";
-  o["defect"] = s.defect();
-  o["property"] = props::property_name(p);
-  o["passed"] = r.passed;
-  o["cases"] = r.cases;
-  o["not_applicable"] = r.not_applicable;
-  o["seed"] = std::to_string(r.seed);
-  o["seconds"] = r.seconds;
-  o["repro"] = r.repro_path;
-  if (!r.passed) {
-    json::object f;
-    f["message"] = r.failure.message;
-    f["observed"] = r.failure.worst.observed;
-    f["expected_rounded"] = r.failure.worst.expected_rounded;
-    f["ulp_error"] = finite_or(r.failure.worst.ulp_error, 1e308);
-    f["bound"] = r.failure.worst.bound;
-    if (r.counterexample) f["case"] = props::describe(*r.counterexample);
-    o["failure"] = std::move(f);
+bool ensure_dir(const std::string& dir, std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir)) {
+    *error = "cannot create directory " + dir + (ec ? ": " + ec.message() : "");
+    return false;
   }
-  json::array buckets;
-  for (const auto& [key, st] : r.buckets) {
-    json::object b;
-    const std::size_t sp = key.find(' ');
-    b["dtype"] = key.substr(0, sp);
-    b["hidden_bucket"] = key.substr(sp + 1);
-    b["elements"] = st.elements;
-    b["exact"] = st.exact;
-    b["max_ulp"] = finite_or(st.max_ulp, 1e308);
-    b["p99_ulp"] = finite_or(st.quantile(0.99), 1e308);
-    b["special_elements"] = st.special_elements;
-    b["flushed_elements"] = st.flushed_elements;
-    b["rows"] = st.rows;
-    b["out_of_range_rows"] = st.out_of_range_rows;
-    json::array hist;
-    for (std::int64_t h : st.hist) hist.push_back(h);
-    b["histogram"] = std::move(hist);
-    buckets.push_back(std::move(b));
-  }
-  o["precision"] = std::move(buckets);
-  entries_.push_back(json::serialize(o));
+  return true;
 }
 
-void Results::set_summary(int pairs, int failed, bool timed_out, double seconds) {
-  json::object o;
-  o["pairs"] = pairs;
-  o["failed"] = failed;
-  o["timed_out"] = timed_out;
-  o["seconds"] = seconds;
-  summary_ = json::serialize(o);
-}
-
-void Results::set_fuzz(int shard, int shards, int rounds, std::uint64_t seed) {
-  json::object o;
-  o["shard"] = shard;
-  o["shards"] = shards;
-  o["rounds"] = rounds;
-  o["seed"] = std::to_string(seed);
-  fuzz_ = json::serialize(o);
-}
-
-bool Results::write() const {
-  if (path_.empty()) return true;
-  std::ofstream out(path_);
-  out << "{\n  \"kconform_check\": 1,\n  \"commit\": \"" << git_short_sha()
-      << "\",\n  \"gpu\": " << (props::gpu_available() ? "true" : "false")
-      << ",\n  \"summary\": " << summary_
-      << (fuzz_.empty() ? std::string() : ",\n  \"fuzz\": " + fuzz_) << ",\n  \"results\": [\n";
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    out << "    " << entries_[i] << (i + 1 < entries_.size() ? ",\n" : "\n");
-  }
-  out << "  ]\n}\n";
-  return static_cast<bool>(out);
+results::ResultSet new_result_set() {
+  results::ResultSet set;
+  set.set_commit(git_short_sha());
+  set.set_gpu(props::gpu_available());
+  set.add_families(props::family_reports());
+  return set;
 }
 
 }  // namespace kc::cli

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cli.h"
+#include "kc/props/check.h"
 #include "kc/props/device.h"
-#include "results.h"
 
 namespace kc::cli {
 namespace {
@@ -28,8 +28,8 @@ const char* kFuzzHelp =
     "  --shard I/N        this process is shard I of N: seeds never overlap between shards\n"
     "  --seed S           base seed (default 1); the same seed and shard give the same cases\n"
     "  --round-cases N    cases per pair per round (default 50)\n"
-    "  --subject, --op, --profile, --property, --backend, --mutants: as for check\n"
-    "  --repro-dir DIR    where repros go (default .)\n"
+    "  --subject, --op, --profile, --property, --dtype, --backend, --mutants: as for check\n"
+    "  --repro-dir DIR    where repros go (default ./repros, created when needed)\n"
     "  --json FILE        results (the schema of check --json, with a \"fuzz\" section)\n"
     "  --merge FILE...    merge results of several shards (or checks) into --json\n"
     "exit status: 0 no failure, 1 a failure, 2 usage error, 77 nothing ran (no GPU).\n"
@@ -49,6 +49,9 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
 }  // namespace
 
 int cmd_fuzz(const Args& a) {
+  std::set<std::string> options = kSelectionOptions;
+  options.insert({"seconds", "shard", "seed", "round-cases", "repro-dir", "json", "merge"});
+  if (const std::string e = a.validate(options); !e.empty()) return usage_error(e);
   if (a.flag("help")) {
     std::fputs(kFuzzHelp, stdout);
     return 0;
@@ -59,7 +62,7 @@ int cmd_fuzz(const Args& a) {
     const std::string out = a.value("json", "");
     if (out.empty()) return usage_error("--merge needs --json OUT");
     std::string err;
-    ResultSet set;
+    results::ResultSet set;
     if (!set.load(inputs, &err)) return usage_error(err);
     if (!set.write(out)) return usage_error("cannot write " + out);
     std::printf("merged %zu files: %zu pairs, %lld cases, %d failing pairs -> %s\n", inputs.size(),
@@ -67,13 +70,22 @@ int cmd_fuzz(const Args& a) {
                 out.c_str());
     return set.failed_pairs() == 0 ? 0 : 1;
   }
+  if (!a.positional().empty()) return usage_error("fuzz takes no file '" + a.positional()[0] + "'");
   int shard = 0;
   int shards = 1;
   if (a.has("shard") && !parse_shard(a.value("shard", ""), &shard, &shards)) {
-    return usage_error("--shard wants I/N with 0 <= I < N");
+    return usage_error("--shard " + a.value("shard", "") + ": want I/N with 0 <= I < N");
+  }
+  std::string err;
+  double seconds = 60;
+  long long round_cases = 50;
+  std::uint64_t base = 1;
+  if (!a.seconds_value("seconds", 60, &seconds, &err) ||
+      !a.int_value("round-cases", 1, 1000000, 50, &round_cases, &err) ||
+      !a.uint_value("seed", 1, &base, &err)) {
+    return usage_error(err);
   }
   Selection sel;
-  std::string err;
   if (!select_pairs(a, &sel, &err)) return usage_error(err);
   if (sel.pairs.empty()) {
     if (sel.gpu_skipped > 0) {
@@ -82,11 +94,11 @@ int cmd_fuzz(const Args& a) {
     }
     return usage_error("no (subject, property) pair matches the selection");
   }
-  const double seconds = std::atof(a.value("seconds", "60").c_str());
-  const int round_cases = std::atoi(a.value("round-cases", "50").c_str());
-  const std::uint64_t base = std::strtoull(a.value("seed", "1").c_str(), nullptr, 0);
-  const std::string repro_dir = a.value("repro-dir", ".");
-  std::vector<Accumulated> acc(sel.pairs.size());
+  const std::string repro_dir = a.value("repro-dir", "repros");
+  const bool can_write = ensure_dir(repro_dir, &err);
+  if (!can_write)
+    std::fprintf(stderr, "kconform fuzz: %s; repros will not be written\n", err.c_str());
+  results::ResultSet results = new_result_set();
   const double start = now_seconds();
   double last_progress = start;
   int round = 0;
@@ -98,21 +110,24 @@ int cmd_fuzz(const Args& a) {
       const props::PropertyId p = sel.pairs[i].property;
       props::CheckConfig cfg;
       cfg.budget = props::budget_for(p, s, "soak");
-      cfg.budget.cases = round_cases;
+      cfg.budget.cases = static_cast<int>(round_cases);
       cfg.seed = mix(mix(base, static_cast<std::uint64_t>(shard) * 1000003u +
                                    static_cast<std::uint64_t>(round)),
                      i);
+      cfg.dtypes = sel.dtypes;
       cfg.repro_dir = repro_dir;
+      cfg.write_repro = can_write;
       const props::CheckResult r = props::check_property(p, s, cfg);
-      acc[i].add(r);
+      results.add(props::pair_record(s, p, r));
       cases += r.cases;
       if (!r.passed) {
         ++failures;
         std::printf("%s %s FAILED (round %d, seed %llu): %s\n  repro: %s\n", s.name().c_str(),
                     props::property_name(p), round, static_cast<unsigned long long>(r.seed),
                     r.failure.message.c_str(), r.repro_path.c_str());
+        std::fflush(stdout);
       }
-      if (now_seconds() - last_progress > 10) {
+      if (!a.flag("quiet") && now_seconds() - last_progress > 10) {
         last_progress = now_seconds();
         std::fprintf(stderr, "[fuzz %d/%d] %.0f s, round %d: %lld cases, %d failures\n", shard,
                      shards, now_seconds() - start, round, cases, failures);
@@ -120,13 +135,16 @@ int cmd_fuzz(const Args& a) {
     }
     ++round;
   }
-  Results results(a.value("json", ""));
-  for (std::size_t i = 0; i < sel.pairs.size(); ++i) {
-    if (acc[i].runs > 0) results.add(*sel.pairs[i].subject, sel.pairs[i].property, acc[i].result);
+  results::Summary summary;
+  summary.pairs = static_cast<int>(sel.pairs.size());
+  summary.failed = results.failed_pairs();
+  summary.seconds = now_seconds() - start;
+  results.set_summary(summary);
+  results.set_fuzz({shard, shards, round, std::to_string(base)});
+  const std::string json_path = a.value("json", "");
+  if (!json_path.empty() && !results.write(json_path)) {
+    std::fprintf(stderr, "kconform: cannot write --json %s\n", json_path.c_str());
   }
-  results.set_summary(static_cast<int>(sel.pairs.size()), failures, false, now_seconds() - start);
-  results.set_fuzz(shard, shards, round, base);
-  if (!results.write()) std::fprintf(stderr, "could not write --json file\n");
   std::printf(
       "kconform fuzz shard %d/%d: %d rounds, %lld cases over %zu pairs, %d failures "
       "(%.0f s)\n",

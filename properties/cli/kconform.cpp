@@ -1,28 +1,28 @@
 // kconform: the command-line front end of the harness.
 //
-//   kconform list                      ops, profiles, subjects and what they support
+//   kconform list                      families, ops, profiles, subjects and what they support
 //   kconform check [filters] [budget]  runs the property suite, exit 0 only when all conforms
+//   kconform classify --subject S      which profiles of its op a subject conforms to
 //   kconform replay FILE...            replays repros written by check
 //   kconform fuzz ...                  seed-sharded GPU/twin campaign (see --help)
 //   kconform bench ...                 the GPU benchmark suite and its peers
 //   kconform report ...                per-commit precision/performance report
-#include <cuda_runtime_api.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cli.h"
-#include "kc/kernels/rmsnorm.h"
+#include "kc/props/check.h"
 #include "kc/props/device.h"
-#include "kc/props/mutants.h"
-#include "kc/props/op.h"
+#include "kc/props/family.h"
 #include "kc/props/property.h"
 #include "kc/props/repro.h"
-#include "kc/ref/rmsnorm.h"
-#include "results.h"
+#include "kc/results/family_report.h"
 
 namespace kc::cli {
 namespace {
@@ -35,12 +35,13 @@ const char* kUsage =
     "usage: kconform <command> [options]\n"
     "\n"
     "commands:\n"
-    "  list      ops, profiles, subjects, their dtypes, bounds and promises\n"
+    "  list      families, ops, profiles, subjects, their dtypes, bounds and promises\n"
     "  check     run the property suite (exit 0 only when every selected pair conforms)\n"
+    "  classify  which profiles of its op a subject conforms to (a matrix)\n"
     "  replay    replay repro files written by check or fuzz\n"
     "  fuzz      a timed, seed-sharded campaign over all subjects; JSON results merge\n"
     "  bench     run the GPU benchmarks (and the PyTorch peers when python3 has torch)\n"
-    "  report    write reports/<sha>/ (precision, performance, environment, summary)\n"
+    "  report    write a report (precision, performance, environment, summary)\n"
     "\n"
     "kconform <command> --help describes each command.\n";
 
@@ -52,40 +53,44 @@ const char* kCheckHelp =
     "subjects when a GPU is present and the host twins otherwise.\n"
     "\n"
     "selection:\n"
-    "  --subject NAME     exact subject name or a substring; repeatable (peers such as\n"
-    "                     flashinfer.* run only when named)\n"
-    "  --op OP            rmsnorm | fused_add_rmsnorm\n"
+    "  --subject NAME     an exact subject name, or a glob (* ? [..]) matching several;\n"
+    "                     repeatable (peers such as flashinfer.* run only when named)\n"
+    "  --op OP            e.g. rmsnorm, fused_add_rmsnorm (kconform list)\n"
     "  --profile P        e.g. rmsnorm.hf\n"
     "  --property P       bounded_error twin_bitwise batch_invariant deterministic\n"
     "                     layout_invariant support_agrees empty_batch special_values; repeatable\n"
     "  --dtype D          fp32 | fp16 | bf16: only cases of this dtype; repeatable\n"
     "  --backend B        auto | host | gpu | all\n"
-    "  --mutants          include the calibration mutants (they are expected to fail)\n"
+    "  --mutants          include the calibration mutants and controls (mutants fail)\n"
     "budget:\n"
     "  --level L          quick (default) | soak: per-property case counts and sizes\n"
-    "  --cases N          cases per pair (overrides the level)\n"
+    "  --cases N          cases per pair, 1..10000000 (overrides the level)\n"
     "  --seed S           RapidCheck seed (default: fixed per pair at quick level, fresh at soak)\n"
     "  --seconds T        stop starting new pairs after T seconds (the result says so)\n"
     "  --shard I/N        run only the pairs with index % N == I\n"
     "output:\n"
-    "  --repro-dir DIR    where failing repros go (default .)\n"
+    "  --repro-dir DIR    where failing repros go (default ./repros, created when needed)\n"
     "  --json FILE        machine-readable results (reports read these)\n"
     "  --verbose          print each pair's case distribution (RC_TAG / RC_CLASSIFY)\n"
     "  --quiet            no progress lines\n"
     "exit status: 0 all pass, 1 a failure, 2 usage error, 77 nothing ran (GPU subjects, no GPU).\n";
 
 const char* kReplayHelp =
-    "usage: kconform replay [--backend host|gpu|all] FILE...\n"
+    "usage: kconform replay [--backend host|gpu|all] [--upgrade] FILE...\n"
     "\n"
     "Runs each repro's property once on its subject and case. Prints the failure as check did;\n"
     "says whether the observed value is bit for bit the one recorded. GPU repros are skipped\n"
-    "where there is no GPU. Exit 0 when every replayed repro passes, 1 when any still fails,\n"
-    "2 when a file cannot be read, 77 when every repro needed a GPU that is not there.\n";
+    "where there is no GPU. --upgrade rewrites each file read in the current repro version\n"
+    "(the same case; version 1 files carry the norm family's parameters at the top level).\n"
+    "Exit 0 when every replayed repro passes, 1 when any still fails, 2 when a file cannot be\n"
+    "read or describes no valid case, 77 when every repro needed a GPU that is not there.\n";
 
 const char* kListHelp =
-    "usage: kconform list [--mutants]\n"
-    "Ops with their profiles; subjects with backend, claimed profile, dtypes, bound and\n"
-    "promises; the support limits of kconform's kernels.\n";
+    "usage: kconform list [--mutants] [--ctest FILE --repro-dir DIR] [--families FILE]\n"
+    "Families with their ops and profiles; subjects with backend, claimed profile, dtypes, bound\n"
+    "and promises. --ctest writes the ctest registrations of every (subject, property) pair\n"
+    "(the build runs it after linking kconform); --families writes the families' report\n"
+    "descriptions (profiles, axes, performance targets) as JSON.\n";
 
 bool gpu_present() {
   static const bool present = props::gpu_available();
@@ -98,28 +103,60 @@ std::uint64_t name_seed(const std::string& s) {
   return h | 1u;
 }
 
-int cmd_list(const Args& a) {
+// ctest registrations of every (subject, property) pair: one test each, at the quick level with
+// the pair's fixed seed; labels cpu or gpu, peer for peers.
+int write_ctest_file(const std::string& path, const std::string& exe,
+                     const std::string& repro_dir) {
+  std::ofstream out(path);
+  out << "# Generated by kconform list --ctest: one test per (subject, property).\n";
+  for (const auto& s : props::subjects()) {
+    if (props::calibration_subject(*s)) continue;
+    for (int i = 0; i < props::kPropertyCount; ++i) {
+      const auto p = static_cast<PropertyId>(i);
+      std::string why;
+      if (!props::property_applies(p, *s, &why)) continue;
+      const std::string name = "prop/" + s->name() + "/" + props::property_name(p);
+      std::string labels = s->backend() == Backend::kGpu ? "gpu;quick" : "cpu;quick";
+      if (s->peer()) labels += ";peer";
+      out << "add_test(\"" << name << "\" \"" << exe << "\" check --subject \"" << s->name()
+          << "\" --property " << props::property_name(p) << " --quiet --repro-dir \"" << repro_dir
+          << "\")\n"
+          << "set_tests_properties(\"" << name << "\" PROPERTIES LABELS \"" << labels
+          << "\" SKIP_RETURN_CODE 77 TIMEOUT 900)\n";
+    }
+  }
+  return out ? 0 : 1;
+}
+
+int cmd_list(const Args& a, const std::string& exe) {
+  if (const std::string e = a.validate({"ctest", "repro-dir", "families"}); !e.empty()) {
+    return usage_error(e);
+  }
   if (a.flag("help")) {
     std::fputs(kListHelp, stdout);
     return 0;
   }
-  const bool mutants = a.flag("mutants");
-  std::printf("ops and profiles:\n");
-  for (const props::OpInfo& op : props::all_ops()) {
-    std::printf("  %-18s", op.name.c_str());
-    for (const std::string& p : op.profiles) std::printf(" %s", p.c_str());
-    std::printf("\n");
+  if (a.has("ctest")) {
+    return write_ctest_file(a.value("ctest", ""), exe, a.value("repro-dir", "repros"));
   }
-  std::printf(
-      "\nsupport of kconform's kernels: dtypes fp32 fp16 bf16 (one per call); hidden 1..%lld;"
-      " any row stride >= hidden; any element-aligned base; num_tokens 0..2^63 with\n"
-      "64-bit addressing; in place when output == input exactly. Profiles: all but "
-      "fused_add_rmsnorm.legacy_mixed.\n\n",
-      static_cast<long long>(kMaxHidden));
-  std::printf("%-44s %-4s %-34s %-16s %s\n", "subject", "on", "claims", "dtypes",
+  if (a.has("families")) {
+    std::ofstream out(a.value("families", ""));
+    out << boost::json::serialize(results::to_json(props::family_reports())) << "\n";
+    return out ? 0 : usage_error("cannot write " + a.value("families", ""));
+  }
+  const bool mutants = a.flag("mutants");
+  std::printf("families, ops and profiles:\n");
+  for (const auto& f : props::families()) {
+    for (const props::OpSpec& op : f->ops()) {
+      std::printf("  %-12s %-18s", f->name().c_str(), op.name.c_str());
+      for (const std::string& p : op.profiles) std::printf(" %s", p.c_str());
+      std::printf("\n");
+    }
+  }
+  std::printf("\n%-44s %-4s %-34s %-16s %s\n", "subject", "on", "claims", "dtypes",
               "promises / bound");
   for (const auto& s : props::subjects()) {
-    if (!s->defect().empty() && !mutants) continue;
+    if (props::calibration_subject(*s) && !mutants) continue;
     std::string dts;
     for (DType d : s->dtypes()) dts += std::string(dts.empty() ? "" : ",") + dtype_name(d);
     const props::Promises p = s->promises();
@@ -133,52 +170,69 @@ int cmd_list(const Args& a) {
     if (b.kind == props::BoundSpec::Kind::kUlps) {
       char ulps[32];
       std::snprintf(ulps, sizeof ulps, "%.4g", b.ulps);
-      pr += std::string("| <= ") + ulps + " ulp" + (b.flush_to_zero ? ", ftz" : "");
+      pr += std::string("| <= ") + ulps + " ulp";
     } else {
-      pr += "| kernel bound";
+      pr += "| derived by the family";
     }
+    for (const std::string& r : b.rules) pr += ", " + r;
     if (!s->defect().empty()) pr += " | DEFECT: " + s->defect();
+    if (s->control()) pr += " | control";
     if (s->peer()) pr += " | peer: checked when named (--subject)";
     std::printf("%-44s %-4s %-34s %-16s %s\n", s->name().c_str(),
                 s->backend() == Backend::kGpu ? "gpu" : "host", s->profile().c_str(), dts.c_str(),
                 pr.c_str());
   }
-  if (!mutants) std::printf("\n(%s)\n", "calibration mutants hidden; --mutants lists them");
+  if (!mutants) std::printf("\n(calibration mutants and controls hidden; --mutants lists them)\n");
   return 0;
 }
 
 int cmd_check(const Args& a) {
+  std::set<std::string> options = kSelectionOptions;
+  options.insert({"level", "cases", "seed", "seconds", "shard", "repro-dir", "json"});
+  if (const std::string e = a.validate(options); !e.empty()) return usage_error(e);
   if (a.flag("help")) {
     std::fputs(kCheckHelp, stdout);
     return 0;
   }
+  if (!a.positional().empty())
+    return usage_error("check takes no file '" + a.positional()[0] + "'");
   const std::string level = a.value("level", "quick");
+  if (level != "quick" && level != "soak")
+    return usage_error("--level " + level + ": want quick or soak");
   int shard = 0;
   int shards = 1;
   if (a.has("shard") && !parse_shard(a.value("shard", ""), &shard, &shards)) {
-    return usage_error("--shard wants I/N with 0 <= I < N");
+    return usage_error("--shard " + a.value("shard", "") + ": want I/N with 0 <= I < N");
   }
-  Selection sel;
   std::string err;
+  long long cases = 0;
+  std::uint64_t seed = 0;
+  double seconds = 0;
+  if (!a.int_value("cases", 1, 10000000, 0, &cases, &err) ||
+      !a.uint_value("seed", 0, &seed, &err) || !a.seconds_value("seconds", 0, &seconds, &err)) {
+    return usage_error(err);
+  }
+  if (a.has("seed") && seed == 0) return usage_error("--seed 0: want a nonzero seed");
+  const std::string repro_dir = a.value("repro-dir", "repros");
+  Selection sel;
   if (!select_pairs(a, &sel, &err)) return usage_error(err);
-  const std::vector<Pair>& pairs = sel.pairs;
-  const int gpu_skipped = sel.gpu_skipped;
   std::vector<Pair> mine;
-  for (std::size_t i = 0; i < pairs.size(); ++i) {
-    if (static_cast<int>(i % static_cast<std::size_t>(shards)) == shard) mine.push_back(pairs[i]);
+  for (std::size_t i = 0; i < sel.pairs.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(shards)) == shard) {
+      mine.push_back(sel.pairs[i]);
+    }
   }
   if (mine.empty()) {
-    if (gpu_skipped > 0) {
-      std::printf("no usable GPU: %d GPU subject/property pairs skipped\n", gpu_skipped);
+    if (sel.gpu_skipped > 0) {
+      std::printf("no usable GPU: %d GPU subject/property pairs skipped\n", sel.gpu_skipped);
       return 77;
     }
     return usage_error("no (subject, property) pair matches the selection");
   }
-
-  const double seconds = std::atof(a.value("seconds", "0").c_str());
   const bool quiet = a.flag("quiet");
+  const std::string json_path = a.value("json", "");
   const auto start = now_seconds();
-  Results results(a.value("json", ""));
+  results::ResultSet results = new_result_set();
   int failed = 0;
   int ran = 0;
   bool timed_out = false;
@@ -187,53 +241,71 @@ int cmd_check(const Args& a) {
       timed_out = true;
       break;
     }
-    const Subject& base = *mine[i].subject;
+    const Subject& s = *mine[i].subject;
     const PropertyId p = mine[i].property;
     props::CheckConfig cfg;
-    cfg.budget = props::budget_for(p, base, level);
-    if (a.has("cases")) cfg.budget.cases = std::atoi(a.value("cases", "100").c_str());
-    cfg.seed = a.has("seed")      ? std::strtoull(a.value("seed", "1").c_str(), nullptr, 0)
-               : level == "quick" ? name_seed(base.name() + property_name(p))
-                                  : 0;
-    cfg.repro_dir = a.value("repro-dir", ".");
+    cfg.budget = props::budget_for(p, s, level);
+    if (a.has("cases")) cfg.budget.cases = static_cast<int>(cases);
+    cfg.seed = a.has("seed") ? seed : level == "quick" ? name_seed(s.name() + property_name(p)) : 0;
+    cfg.dtypes = sel.dtypes;
+    cfg.repro_dir = repro_dir;
     cfg.verbose = a.flag("verbose");
-    const props::CheckResult r = props::check_property(p, base, cfg);
+    cfg.write_repro = ensure_dir(repro_dir, &err);
+    const props::CheckResult r = props::check_property(p, s, cfg);
     ++ran;
-    results.add(base, p, r);
+    results.add(props::pair_record(s, p, r));
     if (!r.passed) ++failed;
     if (!quiet || !r.passed) {
       std::fprintf(stderr, "[%zu/%zu] %-44s %-16s %s  %d cases (%d n/a), %.1f s, seed %llu\n",
-                   i + 1, mine.size(), base.name().c_str(), props::property_name(p),
+                   i + 1, mine.size(), s.name().c_str(), props::property_name(p),
                    r.passed ? "ok" : "FAILED", r.cases, r.not_applicable, r.seconds,
                    static_cast<unsigned long long>(r.seed));
     }
     if (cfg.verbose) {
-      for (const auto& [line, n] : r.distribution)
+      for (const auto& [line, n] : r.distribution) {
         std::fprintf(stderr, "      %6d  %s\n", n, line.c_str());
+      }
     }
     if (!r.passed) {
       if (r.counterexample) {
-        std::fputs(props::describe_failure(base, p, *r.counterexample, r.failure).c_str(), stdout);
-        std::printf("  shrunk in %.1f s; repro: %s\n  replay: %s\n", r.shrink_seconds,
-                    r.repro_path.empty() ? "(not written)" : r.repro_path.c_str(),
-                    props::replay_command(r.repro_path).c_str());
+        std::fputs(props::describe_failure(s, p, *r.counterexample, r.failure).c_str(), stdout);
+        if (r.repro_path.empty()) {
+          std::printf("  shrunk in %.1f s; repro NOT written (%s)\n", r.shrink_seconds,
+                      cfg.write_repro ? ("cannot write into " + repro_dir).c_str() : err.c_str());
+        } else {
+          std::printf("  shrunk in %.1f s; repro: %s\n  replay: %s\n", r.shrink_seconds,
+                      r.repro_path.c_str(), props::replay_command(r.repro_path).c_str());
+        }
       } else {
-        std::printf("%s %s FAILED: %s\n", base.name().c_str(), props::property_name(p),
+        std::printf("%s %s FAILED: %s\n", s.name().c_str(), props::property_name(p),
                     r.failure.message.c_str());
       }
     }
+    std::fflush(stdout);
   }
-  results.set_summary(ran, failed, timed_out, now_seconds() - start);
-  if (!results.write()) std::fprintf(stderr, "could not write --json file\n");
+  results::Summary summary;
+  summary.pairs = ran;
+  summary.failed = failed;
+  summary.timed_out = timed_out;
+  summary.seconds = now_seconds() - start;
+  results.set_summary(summary);
+  if (!json_path.empty() && !results.write(json_path)) {
+    std::fprintf(stderr, "kconform: cannot write --json %s\n", json_path.c_str());
+  }
   std::printf("kconform check: %d pairs, %d passed, %d failed%s (%.1f s)\n", ran, ran - failed,
               failed, timed_out ? ", stopped at --seconds" : "", now_seconds() - start);
   return failed == 0 ? 0 : 1;
 }
 
 int cmd_replay(const Args& a) {
+  if (const std::string e = a.validate({"backend"}); !e.empty()) return usage_error(e);
   if (a.flag("help") || a.positional().empty()) {
     std::fputs(kReplayHelp, a.flag("help") ? stdout : stderr);
     return a.flag("help") ? 0 : 2;
+  }
+  const std::string only = a.value("backend", "all");
+  if (only != "all" && only != "host" && only != "gpu") {
+    return usage_error("--backend " + only + ": want host, gpu or all");
   }
   int still = 0;
   int skipped = 0;
@@ -242,17 +314,30 @@ int cmd_replay(const Args& a) {
     props::Repro rp;
     std::string err;
     if (!props::read_repro(path, &rp, &err)) {
-      std::fprintf(stderr, "%s\n", err.c_str());
+      std::fprintf(stderr, "kconform replay: invalid repro: %s\n", err.c_str());
       return 2;
     }
     const Subject* s = props::find_subject(rp.subject);
     PropertyId p;
     if (s == nullptr || !props::property_from_name(rp.property, &p)) {
-      std::fprintf(stderr, "%s: unknown subject '%s' or property '%s'\n", path.c_str(),
-                   rp.subject.c_str(), rp.property.c_str());
+      std::fprintf(stderr,
+                   "kconform replay: invalid repro: %s: unknown subject '%s' or property '%s'\n",
+                   path.c_str(), rp.subject.c_str(), rp.property.c_str());
       return 2;
     }
-    const std::string only = a.value("backend", "all");
+    if (s->op() != rp.c.op) {
+      std::fprintf(stderr,
+                   "kconform replay: invalid repro: %s: subject %s runs op %s, the case is %s\n",
+                   path.c_str(), s->name().c_str(), s->op().c_str(), rp.c.op.c_str());
+      return 2;
+    }
+    if (a.flag("upgrade") && rp.version != props::kReproVersion) {
+      if (!props::rewrite_repro(rp, path, &err)) {
+        std::fprintf(stderr, "kconform replay: %s\n", err.c_str());
+        return 2;
+      }
+      std::printf("%s: rewritten as repro version %d\n", path.c_str(), props::kReproVersion);
+    }
     const bool gpu = s->backend() == Backend::kGpu;
     if ((only == "host" && gpu) || (only == "gpu" && !gpu)) continue;
     if (gpu && !gpu_present()) {
@@ -274,6 +359,7 @@ int cmd_replay(const Args& a) {
                   rp.property.c_str(),
                   v.kind == props::Verdict::Kind::kNotApplicable ? v.message.c_str() : "ok");
     }
+    std::fflush(stdout);
   }
   std::printf("kconform replay: %d replayed, %d still failing, %d skipped\n", replayed, still,
               skipped);
@@ -291,13 +377,20 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   const std::string cmd = argv[1];
-  Args args(argc - 2, argv + 2);
-  if (!args.error().empty()) return usage_error(args.error());
-  if (cmd == "list") return cmd_list(args);
+  // Each command's flags (options without a value); validate() rejects the others.
+  const std::map<std::string, std::set<std::string>> flags = {
+      {"list", {"help", "mutants"}},          {"check", {"help", "mutants", "verbose", "quiet"}},
+      {"classify", {"help", "quiet"}},        {"replay", {"help", "upgrade"}},
+      {"fuzz", {"help", "mutants", "quiet"}}, {"bench", {"help", "no-peers", "quick"}},
+      {"report", {"help", "strict"}}};
+  const auto it = flags.find(cmd);
+  if (it == flags.end()) return usage_error("unknown command '" + cmd + "'");
+  Args args(argc - 2, argv + 2, it->second);
+  if (cmd == "list") return cmd_list(args, argv[0]);
   if (cmd == "check") return cmd_check(args);
+  if (cmd == "classify") return cmd_classify(args);
   if (cmd == "replay") return cmd_replay(args);
   if (cmd == "fuzz") return cmd_fuzz(args);
   if (cmd == "bench") return cmd_bench(args);
-  if (cmd == "report") return cmd_report(args);
-  return usage_error("unknown command '" + cmd + "'");
+  return cmd_report(args);
 }

@@ -1,50 +1,46 @@
-// kconform report: writes reports/<short-sha>/ from check/fuzz and bench results.
+// kconform report: runs the report generator (reports/, kconform_report), which reads the JSON
+// of check, fuzz and bench; the harness and the report share only the results schema.
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "cli.h"
-#include "kc/reports/report.h"
+
+#ifndef KC_REPORT_EXE
+#define KC_REPORT_EXE "kconform_report"
+#endif
 
 namespace kc::cli {
-namespace {
-
-const char* kReportHelp =
-    "usage: kconform report [options]\n"
-    "\n"
-    "Writes a per-commit report: env.json (GPU, driver, toolkit, compiler, flags), precision.json\n"
-    "(per subject x profile x dtype x hidden bucket: max and p99 ULP error, exact-match fraction,\n"
-    "cases, seeds; and every pair's pass/fail), perf.json (kconform bench results, peers\n"
-    "included) and summary.md (tables, plots rendered with gnuplot, the performance targets, and\n"
-    "with --baseline every regression beyond noise marked REGRESSION).\n"
-    "\n"
-    "  --out DIR          report directory (default reports/<short sha>)\n"
-    "  --check FILE       a check or fuzz --json result file; repeatable (merged)\n"
-    "  --perf FILE        a kconform bench result file; repeatable\n"
-    "  --env FILE         an env.json to use instead of this machine's\n"
-    "  --baseline DIR     a previous report to compare with\n"
-    "  --notes FILE       Markdown placed after the target list: why each miss happens\n"
-    "  --strict           exit 1 when the baseline diff finds a regression\n"
-    "exit status: 0 written, 1 regressions under --strict, 2 usage or input error.\n";
-
-}  // namespace
 
 int cmd_report(const Args& a) {
-  if (a.flag("help")) {
-    std::fputs(kReportHelp, stdout);
-    return 0;
+  if (const std::string e =
+          a.validate({"out", "check", "perf", "env", "baseline", "notes", "commit"});
+      !e.empty()) {
+    return usage_error(e);
   }
-  reports::ReportInputs in;
-  in.check_files = a.values("check");
-  in.perf_files = a.values("perf");
-  in.env_file = a.value("env", "");
-  in.baseline_dir = a.value("baseline", "");
-  in.notes_file = a.value("notes", "");
-  in.out_dir = a.value("out", "reports/" + git_short_sha());
-  const reports::ReportOutcome r = reports::write_report(in);
-  if (!r.ok) return usage_error(r.error);
-  std::printf("report: %s (%d target misses, %d regressions)\n", r.summary_path.c_str(),
-              r.target_misses, r.regressions);
-  return a.flag("strict") && r.regressions > 0 ? 1 : 0;
+  std::vector<std::string> argv = {KC_REPORT_EXE};
+  if (a.flag("help")) argv.push_back("--help");
+  if (a.flag("strict")) argv.push_back("--strict");
+  for (const char* name : {"out", "check", "perf", "env", "baseline", "notes", "commit"}) {
+    for (const std::string& v : a.values(name)) {
+      argv.push_back(std::string("--") + name);
+      argv.push_back(v);
+    }
+  }
+  if (!a.has("commit")) {
+    argv.push_back("--commit");
+    argv.push_back(git_short_sha());
+  }
+  for (const std::string& p : a.positional()) argv.push_back(p);
+  std::vector<char*> raw;
+  for (std::string& s : argv) raw.push_back(s.data());
+  raw.push_back(nullptr);
+  std::fflush(stdout);
+  execv(KC_REPORT_EXE, raw.data());
+  std::fprintf(stderr, "kconform report: cannot run %s\n", KC_REPORT_EXE);
+  return 2;
 }
 
 }  // namespace kc::cli

@@ -16,8 +16,9 @@
 #include <cstdint>
 #include <cstring>
 
-#include "common/scalar.h"
+#include "kc/props/rmsnorm.h"
 #include "kc/props/subject.h"
+#include "kc/props/values.h"
 
 namespace {
 
@@ -26,22 +27,8 @@ using kc::Status;
 using kc::StatusCode;
 using kc::props::Case;
 
-float load(DType d, const void* p, std::int64_t i) {
-  if (d == DType::kFp32) return static_cast<const float*>(p)[i];
-  const std::uint16_t h = static_cast<const std::uint16_t*>(p)[i];
-  return d == DType::kFp16 ? kc::detail::fp16_to_float(h) : kc::detail::bf16_to_float(h);
-}
-
-void store(DType d, void* p, std::int64_t i, double v) {
-  const float f = static_cast<float>(v);
-  if (d == DType::kFp32) {
-    static_cast<float*>(p)[i] = f;
-    return;
-  }
-  const std::uint16_t h =
-      d == DType::kFp16 ? kc::detail::float_to_fp16(f) : kc::detail::float_to_bf16(f);
-  static_cast<std::uint16_t*>(p)[i] = h;
-}
+using kc::props::load_element;
+using kc::props::store_element;
 
 class DoubleRmsNorm : public kc::props::Subject {
  public:
@@ -57,38 +44,46 @@ class DoubleRmsNorm : public kc::props::Subject {
     return b;
   }
   Status check(const Case& c) const override {
+    const std::int64_t hidden = kc::props::norm_hidden(c);
+    const float eps = kc::props::norm_eps(c);
     if (c.num_tokens < 0) return Status(StatusCode::kInvalidArgument, "example: num_tokens < 0");
-    if (c.hidden < 1 || c.hidden > (1 << 17)) {
+    if (hidden < 1 || hidden > (1 << 17)) {
       return Status(StatusCode::kUnsupported, "example: hidden must be in [1, 2^17]");
     }
-    if (!(c.eps >= 0.0f) || !std::isfinite(c.eps)) {
+    if (!(eps >= 0.0f) || !std::isfinite(eps)) {
       return Status(StatusCode::kInvalidArgument, "example: eps must be finite and >= 0");
     }
-    // Tensors: 0 input, 1 weight (one row), 2 output (row stride unused when in place).
-    if (c.tensors[0].row_stride < c.hidden ||
-        (!c.tensors[2].in_place && c.tensors[2].row_stride < c.hidden)) {
+    // Tensors (kc/props/rmsnorm.h): 0 input, 1 weight (one row), 2 output (when in place, the
+    // output is the input's memory and its own row stride is unused).
+    using T = kc::props::RmsNormTensors;
+    if (c.tensors[T::kInput].row_stride < hidden ||
+        (!c.tensors[T::kOutput].in_place && c.tensors[T::kOutput].row_stride < hidden)) {
       return Status(StatusCode::kInvalidArgument, "example: row stride < hidden");
     }
     return Status::ok();
   }
+  // run() returns the Status check() would (support_agrees holds a subject to that).
   Status run(const Case& c, const std::vector<void*>& p, cudaStream_t) const override {
     const Status st = check(c);
     if (!st.is_ok() || c.num_tokens == 0) return st;
-    const std::int64_t xs = c.tensors[0].row_stride;
-    const std::int64_t ys = c.tensors[2].in_place ? xs : c.tensors[2].row_stride;
-    const std::size_t es = kc::dtype_size(c.dtype);
-    std::vector<double> row(static_cast<std::size_t>(c.hidden));
+    using T = kc::props::RmsNormTensors;
+    const std::int64_t hidden = kc::props::norm_hidden(c);
+    const std::int64_t xs = c.tensors[T::kInput].row_stride;
+    const std::int64_t ys = c.tensors[T::kOutput].in_place ? xs : c.tensors[T::kOutput].row_stride;
+    std::vector<double> row(static_cast<std::size_t>(hidden));
     for (std::int64_t r = 0; r < c.num_tokens; ++r) {
-      const void* x = static_cast<const char*>(p[0]) + r * xs * static_cast<std::int64_t>(es);
-      void* y = static_cast<char*>(p[2]) + r * ys * static_cast<std::int64_t>(es);
       double sum = 0;
-      for (std::int64_t i = 0; i < c.hidden; ++i) {
-        row[static_cast<std::size_t>(i)] = load(c.dtype, x, i);
+      for (std::int64_t i = 0; i < hidden; ++i) {
+        row[static_cast<std::size_t>(i)] = load_element(c.dtype, p[T::kInput], r * xs + i);
         sum += row[static_cast<std::size_t>(i)] * row[static_cast<std::size_t>(i)];
       }
-      const double inv = 1.0 / std::sqrt(sum / static_cast<double>(c.hidden) + c.eps);
-      for (std::int64_t i = 0; i < c.hidden; ++i) {
-        store(c.dtype, y, i, row[static_cast<std::size_t>(i)] * inv * load(c.dtype, p[1], i));
+      const double inv =
+          1.0 / std::sqrt(sum / static_cast<double>(hidden) + kc::props::norm_eps(c));
+      for (std::int64_t i = 0; i < hidden; ++i) {
+        // Rounded to fp32 first, then to the storage format (see the bound's derivation).
+        const double v =
+            row[static_cast<std::size_t>(i)] * inv * load_element(c.dtype, p[T::kWeight], i);
+        store_element(c.dtype, p[T::kOutput], r * ys + i, static_cast<float>(v));
       }
     }
     return Status::ok();

@@ -14,7 +14,8 @@
 // compiles this with -use_fast_math, and so does kconform (flashinfer_norm.h): the division is
 // approximate and every fp32 operation flushes subnormals.
 //
-// Bound (BoundSpec::kUlps with flush_to_zero), derived like NormKernelBound (rmsnorm_bound.h);
+// Bound (BoundSpec::kUlps with the norm family's "flush_to_zero" rule), derived like
+// NormKernelBound (properties/src/rmsnorm/rmsnorm_bound.h);
 // u = 2^-24, gamma(k) = k u / (1 - k u), compose(a, b) = a + b + a b:
 //  1. z: x exactly; for the fused kernel fl(x + r): theta_z = u, theta_z^2 = 2u + u^2.
 //  2. Sum of squares: a thread adds at most vec * ceil(d / (vec * 1024)) <= d / 1024 + 8 <= 72
@@ -30,9 +31,9 @@
 //  5. b = fl(fl(z r) w'), w' = w or fl(1 + w): theta_b = compose(theta_z, theta_r, u, u, [u]).
 //  6. y = rn_T(b): |y - v| <= ulp(v)/2 + 2 |b - v| <= (0.5 + 2 theta_b 2^p) ulp(v), p = 11 for
 //     fp16, 8 for bf16: 0.513 ulp (fp16), 0.502 ulp (bf16) at the largest theta_b.
-//  7. Flush to zero: any value of the path below 2^-126 may become a zero (the rule of
-//     BoundSpec::flush_to_zero); bf16 subnormal inputs and weights are the visible case (fp16
-//     subnormals are normal fp32 numbers).
+//  7. Flush to zero: any value of the path below 2^-126 may become a zero (the norm family's
+//     flush_to_zero rule, properties/src/rmsnorm/rmsnorm_family.h); bf16 subnormal inputs and
+//     weights are the visible case (fp16 subnormals are normal fp32 numbers).
 //
 // Supported calls (check): every rule below is FlashInfer's, read from its launchers, except
 // the eps rule, which keeps the calls inside the profiles' domain (FlashInfer does not check
@@ -45,7 +46,9 @@
 #include <string>
 
 #include "flashinfer_norm.h"
-#include "kc/props/rmsnorm_family.h"
+#include "kc/props/buffers.h"
+#include "kc/props/family.h"
+#include "kc/props/rmsnorm.h"
 #include "kc/props/subject.h"
 
 namespace kc::props {
@@ -89,6 +92,9 @@ class FlashInferSubject : public Subject {
   Backend backend() const override { return Backend::kGpu; }
   std::vector<DType> dtypes() const override { return {DType::kFp16, DType::kBf16}; }
   bool peer() const override { return true; }
+  // FlashInfer supports fewer of the generated layouts (aligned vectors; the fused kernel in
+  // place only): about a quarter to a half of the cases apply, so four times the cases.
+  int budget_scale() const override { return 4; }
   Promises promises() const override {
     Promises p;
     p.empty_batch = false;  // see the header comment
@@ -108,7 +114,7 @@ class FlashInferSubject : public Subject {
     BoundSpec b;
     b.kind = BoundSpec::Kind::kUlps;
     b.ulps = 0.5 + 2 * theta_b * std::ldexp(1.0, p);
-    b.flush_to_zero = true;
+    b.rules = {"flush_to_zero"};
     b.derivation = std::string("FlashInfer ") + peers::flashinfer_version() +
                    ", -use_fast_math: fp32 sum of squares, approximate division and rsqrt, "
                    "subnormals flushed (properties/peers/flashinfer_subjects.cpp)";
@@ -127,9 +133,9 @@ class FlashInferSubject : public Subject {
                                            : c.tensors[static_cast<std::size_t>(second)].row_stride;
     const cudaError_t e = peers::flashinfer_norm(
         op_, c.dtype, p[0], p[static_cast<std::size_t>(second)], p[fused() ? 2 : 1],
-        static_cast<std::uint32_t>(c.num_tokens), static_cast<std::uint32_t>(c.hidden),
+        static_cast<std::uint32_t>(c.num_tokens), static_cast<std::uint32_t>(norm_hidden(c)),
         static_cast<std::uint32_t>(c.tensors[0].row_stride),
-        static_cast<std::uint32_t>(second_stride), c.eps, /*enable_pdl=*/false, stream);
+        static_cast<std::uint32_t>(second_stride), norm_eps(c), /*enable_pdl=*/false, stream);
     if (e != cudaSuccess) {
       return Status(StatusCode::kCudaError, name() + ": FlashInfer returned " +
                                                 cudaGetErrorName(e) + " (" + cudaGetErrorString(e) +
@@ -153,11 +159,11 @@ class FlashInferSubject : public Subject {
       return unsupported(std::string("dtype ") + dtype_name(c.dtype) +
                          "; FlashInfer's norm bindings dispatch fp16 and bf16 only");
     }
-    if (c.hidden < 1) {
-      return invalid("hidden = " + std::to_string(c.hidden) + "; hidden must be >= 1");
+    if (norm_hidden(c) < 1) {
+      return invalid("hidden = " + std::to_string(norm_hidden(c)) + "; hidden must be >= 1");
     }
-    if (c.hidden > 65536) {
-      return unsupported("hidden = " + std::to_string(c.hidden) +
+    if (norm_hidden(c) > 65536) {
+      return unsupported("hidden = " + std::to_string(norm_hidden(c)) +
                          "; kconform's bound for FlashInfer is derived for hidden <= 65536");
     }
     if (c.num_tokens < 0) {
@@ -172,8 +178,8 @@ class FlashInferSubject : public Subject {
       return unsupported("num_tokens = " + std::to_string(c.num_tokens) +
                          "; FlashInfer launches one block per row (gridDim.x < 2^31)");
     }
-    if (!std::isfinite(c.eps) || c.eps < 0.0f) {
-      return invalid("eps = " + std::to_string(c.eps) +
+    if (!std::isfinite(norm_eps(c)) || norm_eps(c) < 0.0f) {
+      return invalid("eps = " + std::to_string(norm_eps(c)) +
                      "; the profiles need eps finite and >= 0 (FlashInfer does not check it)");
     }
     if (fused()) {
@@ -182,43 +188,43 @@ class FlashInferSubject : public Subject {
             "output or residual_out not in place; FusedAddRMSNorm writes the output over "
             "input and the rounded sum over residual");
       }
-      const std::int64_t vec = std::gcd<std::int64_t>(8, c.hidden);
-      const std::int64_t warps = (std::min<std::int64_t>(1024, c.hidden / vec) + 31) / 32;
-      const std::int64_t smem = ((warps + 3) / 4 * 4 + c.hidden) * 4;
+      const std::int64_t vec = std::gcd<std::int64_t>(8, norm_hidden(c));
+      const std::int64_t warps = (std::min<std::int64_t>(1024, norm_hidden(c) / vec) + 31) / 32;
+      const std::int64_t smem = ((warps + 3) / 4 * 4 + norm_hidden(c)) * 4;
       if (smem > kMaxDynamicSmem) {
-        return unsupported("hidden = " + std::to_string(c.hidden) + " needs " +
+        return unsupported("hidden = " + std::to_string(norm_hidden(c)) + " needs " +
                            std::to_string(smem) +
                            " bytes of shared memory (one fp32 per element); sm_90 allows " +
                            std::to_string(kMaxDynamicSmem));
       }
     }
     // Vector accesses of vec elements: every base address and row stride must be a multiple.
-    const std::int64_t vec = std::gcd<std::int64_t>(8, c.hidden);
+    const std::int64_t vec = std::gcd<std::int64_t>(8, norm_hidden(c));
     const std::int64_t align = vec * 2;
-    const OpInfo& op = *find_op(c.op);
+    const OpSpec& op = *find_op(c.op);
     for (std::size_t t = 0; t < op.tensors.size(); ++t) {
-      const TensorRole& role = op.tensors[t];
-      if (role.output && c.tensors[t].in_place) continue;
+      const TensorSpec& role = op.tensors[t];
+      if (role.output() && c.tensors[t].in_place) continue;
       const std::string tensor = role.name;
       if (reinterpret_cast<std::uintptr_t>(p[t]) % static_cast<std::uintptr_t>(align) != 0) {
         return unsupported(tensor + " address not a multiple of " + std::to_string(align) +
                            " bytes; FlashInfer loads " + std::to_string(vec) +
                            "-element vectors (vec = gcd(8, hidden))");
       }
-      if (role.single_row) continue;
+      if (!role.rows) continue;
       const std::int64_t stride = c.tensors[t].row_stride;
-      if (stride < c.hidden) {
+      if (stride < norm_hidden(c)) {
         return invalid(tensor + " row stride " + std::to_string(stride) + " < hidden " +
-                       std::to_string(c.hidden));
+                       std::to_string(norm_hidden(c)));
       }
       if (stride % vec != 0) {
         return unsupported(tensor + " row stride " + std::to_string(stride) +
                            " not a multiple of vec = gcd(8, hidden) = " + std::to_string(vec));
       }
       // Element offsets are 32-bit products in FlashInfer (bx * stride + column, uint32_t).
-      if ((c.num_tokens - 1) * stride + c.hidden > 0xffffffffLL) {
+      if ((c.num_tokens - 1) * stride + norm_hidden(c) > 0xffffffffLL) {
         return unsupported(tensor + " spans " +
-                           std::to_string((c.num_tokens - 1) * stride + c.hidden) +
+                           std::to_string((c.num_tokens - 1) * stride + norm_hidden(c)) +
                            " elements; FlashInfer computes element offsets in 32 bits");
       }
     }

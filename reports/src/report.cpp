@@ -1,45 +1,32 @@
-// Per-commit reports (report.h).
-#include "kc/reports/report.h"
-
-#include <cuda_runtime_api.h>
+// Report generation (report.h): inputs through kc::results, tables and plots per family from the
+// families' descriptions, targets, and the baseline diff.
+#include "report.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <boost/version.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
-#include "kc/props/json_file.h"
-#include "kc/props/result_set.h"
-
-#ifndef KC_BUILD_FLAGS
-#define KC_BUILD_FLAGS "unknown"
-#endif
+#include "kc/results/json_file.h"
+#include "kc/results/result_set.h"
+#include "perf_set.h"
 
 namespace kc::reports {
 namespace json = boost::json;
 namespace fs = std::filesystem;
+using results::FamilyReport;
+using results::PairRecord;
+using results::PerfKey;
+using results::PerfRow;
+using results::PrecisionStats;
+
 namespace {
-
-// ---- inputs -------------------------------------------------------------------------------------
-
-std::string run_command(const std::string& cmd) {
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
 
 std::string fixed(double v, int digits) {
   if (!std::isfinite(v)) return "inf";
@@ -48,143 +35,27 @@ std::string fixed(double v, int digits) {
   return b;
 }
 
-// The profiles FlashInfer's norm kernels compute (properties/peers/flashinfer_subjects.cpp).
-const char* const kFlashInferProfiles[] = {"rmsnorm.fp32", "rmsnorm.gemma",
-                                           "fused_add_rmsnorm.fp32_sum"};
-
-// One performance row: ours (kconform), a peer, or the copy ceiling.
-struct PerfRow {
-  std::string source;  // "kconform", "torch eager", "torch.compile", "flashinfer"
-  std::string kind;    // "bandwidth", "decode"
-  std::string profile;
-  std::string dtype;
-  long long tokens = 0;
-  long long hidden = 0;
-  double gbps = 0;
-  double us = 0;
-  bool pdl = true;
-  std::string error;
-  std::string key() const {
-    return source + "|" + kind + "|" + profile + "|" + dtype + "|" + std::to_string(tokens) + "x" +
-           std::to_string(hidden) + (pdl ? "" : "|nopdl");
+// "tokens=1 hidden=4096" style text of a shape, leaving out one parameter (or none).
+std::string shape_text(const PerfKey& k, const std::string& skip = "") {
+  std::string s;
+  for (const auto& [name, v] : k.shape) {
+    if (name == skip) continue;
+    s += (s.empty() ? "" : " ") + name + "=" + std::to_string(v);
   }
-};
+  return s;
+}
 
-struct PerfSet {
-  double copy_gbps = 0;
-  double empty_kernel_us = 0;
-  double empty_kernel_pdl_us = 0;
-  std::string device;
-  std::vector<PerfRow> rows;
-  json::object merged;  // the merged input, written as perf.json
-
-  // "<profile> <dtype> <tokens>x<hidden>[ graph[, no PDL]]"
-  static bool parse_label(const std::string& label, PerfRow* r) {
-    char profile[96], dtype[16];
-    long long t = 0, h = 0;
-    if (std::sscanf(label.c_str(), "%95s %15s %lldx%lld", profile, dtype, &t, &h) != 4)
-      return false;
-    r->profile = profile;
-    r->dtype = dtype;
-    r->tokens = t;
-    r->hidden = h;
-    r->pdl = label.find("no PDL") == std::string::npos;
-    return true;
+// The shape written as the old reports did for two parameters ("4096x8192"), else as text.
+std::string shape_short(const PerfKey& k) {
+  if (k.shape.size() == 2) {
+    return std::to_string(k.shape[0].second) + "x" + std::to_string(k.shape[1].second);
   }
-
-  bool load(const std::vector<std::string>& paths, std::string* error) {
-    json::array all;
-    for (const std::string& p : paths) {
-      json::value v;
-      if (!props::read_json_object(p, &v, error)) return false;
-      const json::object& o = v.as_object();
-      if (!o.contains("benchmarks")) {
-        *error = p + ": no \"benchmarks\" (not a kconform bench / Google Benchmark file)";
-        return false;
-      }
-      if (merged.empty() && o.contains("context")) merged["context"] = o.at("context");
-      for (const json::value& b : o.at("benchmarks").as_array()) all.push_back(b);
-    }
-    merged["benchmarks"] = all;
-    if (merged.contains("context") && merged["context"].is_object()) {
-      // A report names no directory of the machine it ran on: the executable by its file name.
-      json::object& mc = merged["context"].as_object();
-      if (mc.contains("executable") && mc.at("executable").is_string()) {
-        mc["executable"] = std::filesystem::path(json::value_to<std::string>(mc.at("executable")))
-                               .filename()
-                               .string();
-      }
-      const json::object& c = merged["context"].as_object();
-      if (c.contains("peers") && c.at("peers").is_object() &&
-          c.at("peers").as_object().contains("device")) {
-        device = json::value_to<std::string>(c.at("peers").as_object().at("device"));
-      }
-    }
-    for (const json::value& bv : all) {
-      const json::object& b = bv.as_object();
-      const std::string name = b.contains("name") ? json::value_to<std::string>(b.at("name")) : "";
-      const std::string label =
-          b.contains("label") ? json::value_to<std::string>(b.at("label")) : "";
-      auto num = [&b](const char* k) { return b.contains(k) ? b.at(k).to_number<double>() : 0.0; };
-      PerfRow r;
-      if (b.contains("error_occurred") && b.at("error_occurred").as_bool()) {
-        r.error = b.contains("error_message") ? json::value_to<std::string>(b.at("error_message"))
-                                              : "error";
-      }
-      if (name.rfind("BM_Copy", 0) == 0) {
-        copy_gbps = std::max(copy_gbps, num("GBps"));
-        continue;
-      }
-      if (name.rfind("BM_EmptyKernel/0", 0) == 0) empty_kernel_us = num("us_per_call");
-      if (name.rfind("BM_EmptyKernel/1", 0) == 0) empty_kernel_pdl_us = num("us_per_call");
-      if (name.rfind("BM_Bandwidth", 0) == 0 || name.rfind("BM_Decode", 0) == 0) {
-        r.source = "kconform";
-        r.kind = name.rfind("BM_Bandwidth", 0) == 0 ? "bandwidth" : "decode";
-        if (!parse_label(label, &r) && r.error.empty()) continue;
-      } else if (name.rfind("eager/", 0) == 0 || name.rfind("torch_compile/", 0) == 0 ||
-                 name.rfind("flashinfer/", 0) == 0) {
-        r.source = name.rfind("eager/", 0) == 0        ? "torch eager"
-                   : name.rfind("flashinfer/", 0) == 0 ? "flashinfer"
-                                                       : "torch.compile";
-        std::vector<std::string> parts;
-        std::stringstream ss(name);
-        for (std::string part; std::getline(ss, part, '/');) parts.push_back(part);
-        // Google Benchmark appends run options to registered names ("/manual_time").
-        while (parts.size() > 5 &&
-               (parts.back() == "manual_time" || parts.back().find(':') != std::string::npos)) {
-          parts.pop_back();
-        }
-        if (parts.size() != 5) continue;
-        r.profile = parts[1];
-        r.dtype = parts[2];
-        std::sscanf(parts[3].c_str(), "%lldx%lld", &r.tokens, &r.hidden);
-        r.kind = parts[4];
-      } else {
-        continue;
-      }
-      r.gbps = num("GBps");
-      r.us = num("us_per_call");
-      rows.push_back(r);
-    }
-    return true;
-  }
-
-  const PerfRow* find(const std::string& source, const std::string& kind,
-                      const std::string& profile, const std::string& dtype, long long tokens,
-                      long long hidden) const {
-    for (const PerfRow& r : rows) {
-      if (r.source == source && r.kind == kind && r.profile == profile && r.dtype == dtype &&
-          (tokens < 0 || r.tokens == tokens) && r.hidden == hidden && r.pdl && r.error.empty()) {
-        return &r;
-      }
-    }
-    return nullptr;
-  }
-};
+  return shape_text(k);
+}
 
 struct PrecEntry {
-  std::string subject, profile, backend, dtype, bucket;
-  props::PrecisionStats stats;
+  std::string subject, family, profile, backend, dtype, bucket;
+  PrecisionStats stats;
   long long cases = 0;
   std::string seeds;
   double exact_fraction() const {
@@ -193,27 +64,27 @@ struct PrecEntry {
   }
 };
 
-std::vector<PrecEntry> precision_entries(const props::ResultSet& rs) {
+std::vector<PrecEntry> precision_entries(const results::ResultSet& rs) {
   std::vector<PrecEntry> out;
-  for (const props::PairRecord& p : rs.pairs()) {
+  for (const PairRecord& p : rs.pairs()) {
     if (p.property != "bounded_error" || !p.defect.empty()) continue;
     std::string seeds;
     for (const std::string& s : p.seeds) seeds += (seeds.empty() ? "" : ",") + s;
-    for (const props::BucketRecord& b : p.precision) {
-      PrecEntry e{p.subject, p.profile, p.backend, b.dtype, b.bucket, b.stats, p.cases, seeds};
-      out.push_back(e);
+    for (const results::BucketRecord& b : p.precision) {
+      out.push_back(
+          {p.subject, p.family, p.profile, p.backend, b.dtype, b.bucket, b.stats, p.cases, seeds});
     }
   }
   return out;
 }
 
-json::object precision_json(const std::vector<PrecEntry>& entries, const props::ResultSet& rs,
+json::object precision_json(const std::vector<PrecEntry>& entries, const results::ResultSet& rs,
                             const std::string& commit) {
   json::object root;
-  root["kconform_precision"] = 1;
+  root["kconform_precision"] = 2;
   root["commit"] = commit;
   json::array conformance;
-  for (const props::PairRecord& p : rs.pairs()) {
+  for (const PairRecord& p : rs.pairs()) {
     json::object c;
     c["subject"] = p.subject;
     c["property"] = p.property;
@@ -226,10 +97,11 @@ json::object precision_json(const std::vector<PrecEntry>& entries, const props::
   for (const PrecEntry& e : entries) {
     json::object o;
     o["subject"] = e.subject;
+    o["family"] = e.family;
     o["profile"] = e.profile;
     o["backend"] = e.backend;
     o["dtype"] = e.dtype;
-    o["hidden_bucket"] = e.bucket;
+    o["bucket"] = e.bucket;
     o["elements"] = e.stats.elements;
     o["exact_fraction"] = e.exact_fraction();
     o["max_ulp"] = std::isfinite(e.stats.max_ulp) ? e.stats.max_ulp : 1e308;
@@ -261,53 +133,284 @@ bool plot(const fs::path& dir, const std::string& name, const std::string& scrip
   return ok;
 }
 
-}  // namespace
+// ---- performance, one family at a time ---------------------------------------------------------
 
-std::string environment_json() {
-  json::object o;
-  // KC_COMMIT names the commit where the tree has no .git (a copy sent to a GPU host).
-  const char* given = std::getenv("KC_COMMIT");
-  const std::string sha = given != nullptr && *given != '\0'
-                              ? std::string(given)
-                              : run_command("git rev-parse --short HEAD 2>/dev/null");
-  o["commit"] = sha.empty() ? "unknown" : sha;
-  const std::time_t now = std::time(nullptr);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
-  o["date"] = date;
-  o["cpu"] = run_command("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'");
-  o["cores"] = run_command("nproc");
-  int runtime = 0, driver = 0, count = 0;
-  cudaRuntimeGetVersion(&runtime);
-  cudaDriverGetVersion(&driver);
-  json::object cuda;
-  cuda["runtime"] = runtime;
-  cuda["driver"] = driver;
-  cuda["nvcc"] = run_command("nvcc --version 2>/dev/null | tail -1");
-  o["cuda"] = cuda;
-  if (cudaGetDeviceCount(&count) == cudaSuccess && count > 0) {
-    cudaDeviceProp p{};
-    cudaGetDeviceProperties(&p, 0);
-    json::object g;
-    g["name"] = p.name;
-    g["compute_capability"] = std::to_string(p.major) + "." + std::to_string(p.minor);
-    g["multiprocessors"] = p.multiProcessorCount;
-    g["memory_bytes"] = static_cast<std::uint64_t>(p.totalGlobalMem);
-    g["l2_bytes"] = p.l2CacheSize;
-    g["driver_version"] = run_command(
-        "nvidia-smi --query-gpu=driver_version --format=csv,noheader 2>/dev/null | head -1");
-    g["clocks"] = run_command(
-        "nvidia-smi --query-gpu=clocks.sm,clocks.mem --format=csv,noheader 2>/dev/null | head -1");
-    o["gpu"] = g;
-  } else {
-    (void)cudaGetLastError();
-    o["gpu"] = nullptr;
-  }
-  o["compiler"] = __VERSION__;
-  o["build_flags"] = KC_BUILD_FLAGS;
-  o["boost"] = BOOST_LIB_VERSION;
-  return json::serialize(o);
+// The rows of one family, the values its axes take, and what the tables are made of.
+struct FamilyPerf {
+  const FamilyReport* desc;
+  std::vector<const PerfRow*> rows;
+  std::set<std::string> dtypes;       // of our rows
+  std::set<std::int64_t> bw_values;   // values of the bandwidth axis
+  std::set<std::int64_t> dec_values;  // values of the decode axis
+};
+
+PerfKey with_source(PerfKey k, const std::string& source) {
+  k.source = source;
+  return k;
 }
+
+void performance_section(const PerfSet& perf, const FamilyPerf& fp, const fs::path& dir,
+                         bool gnuplot, std::ostringstream& md, ReportOutcome* outcome) {
+  const FamilyReport& f = *fp.desc;
+  md << "### " << f.family << "\n\n";
+  // Bandwidth: GB/s (% of copy) along the bandwidth axis, one line per (source, profile, dtype).
+  std::vector<std::tuple<std::string, std::string, std::string>> lines;
+  for (const PerfRow* r : fp.rows) {
+    if (r->key.kind != "bandwidth") continue;
+    const auto t = std::make_tuple(r->key.source, r->key.profile, r->key.dtype);
+    if (std::find(lines.begin(), lines.end(), t) == lines.end()) lines.push_back(t);
+  }
+  std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
+    return (std::get<0>(a) == "kconform") > (std::get<0>(b) == "kconform");
+  });
+  auto bw_row = [&](const std::string& src, const std::string& prof, const std::string& dt,
+                    std::int64_t v) -> const PerfRow* {
+    for (const PerfRow* r : fp.rows) {
+      if (r->key.kind == "bandwidth" && r->key.source == src && r->key.profile == prof &&
+          r->key.dtype == dt && r->key.param(f.bandwidth_axis) == v && r->error.empty()) {
+        return r;
+      }
+    }
+    return nullptr;
+  };
+  if (!lines.empty()) {
+    md << "Bandwidth shapes (about 1 GiB moved, L2 flushed): GB/s (% of copy), by "
+       << f.bandwidth_axis << "\n\n| source | profile | dtype |";
+    for (std::int64_t v : fp.bw_values) md << " " << v << " |";
+    md << "\n|---|---|---|";
+    for (std::size_t i = 0; i < fp.bw_values.size(); ++i) md << "---:|";
+    md << "\n";
+    for (const auto& [src, prof, dt] : lines) {
+      md << "| " << src << " | " << prof << " | " << dt << " |";
+      for (std::int64_t v : fp.bw_values) {
+        const PerfRow* r = bw_row(src, prof, dt, v);
+        md << " " << (r ? fixed(r->gbps, 0) + " (" + fixed(perf.pct_copy(r->gbps), 1) + "%)" : "-")
+           << " |";
+      }
+      md << "\n";
+    }
+    md << "\n";
+  }
+  // Decode: ours against the best peer timed the same way, per profile and dtype; rows along
+  // the decode axis, columns the rest of the shape. PDL off is the headline; PDL on follows
+  // where it was timed (a peer is compared only with its rows of the same setting).
+  for (const bool pdl : {false, true}) {
+    int faster = 0, compared = 0;
+    std::map<std::string, std::pair<int, int>> per_peer;  // source -> (we are faster, shapes)
+    for (const std::string& d : fp.dtypes) {
+      for (const std::string& prof : f.decode_profiles) {
+        // Columns in the numeric order of the other shape parameters.
+        std::map<std::int64_t, std::map<std::string, const PerfRow*>> grid;
+        std::map<std::vector<std::int64_t>, std::string> ordered;
+        for (const PerfRow* r : fp.rows) {
+          if (r->key.source != "kconform" || r->key.kind != "decode" || r->key.pdl != pdl ||
+              r->key.profile != prof || r->key.dtype != d || !r->error.empty()) {
+            continue;
+          }
+          const std::string col = shape_text(r->key, f.decode_axis);
+          grid[r->key.param(f.decode_axis)][col] = r;
+          std::vector<std::int64_t> order;
+          for (const auto& [name, v] : r->key.shape) {
+            if (name != f.decode_axis) order.push_back(v);
+          }
+          ordered[order] = col;
+        }
+        std::vector<std::string> columns;
+        for (const auto& [order, col] : ordered) columns.push_back(col);
+        if (grid.empty()) continue;
+        md << "Decode shapes, **" << prof << " " << d << "**, PDL " << (pdl ? "on" : "off")
+           << ": us per call (CUDA-graph replay), kconform / best peer\n\n| " << f.decode_axis
+           << " |";
+        for (const std::string& c : columns) md << " " << c << " |";
+        md << "\n|---:|";
+        for (std::size_t i = 0; i < columns.size(); ++i) md << "---|";
+        md << "\n";
+        for (const auto& [v, cells] : grid) {
+          md << "| " << v << " |";
+          for (const std::string& c : columns) {
+            const auto it = cells.find(c);
+            if (it == cells.end()) {
+              md << " - |";
+              continue;
+            }
+            const PerfRow* ours = it->second;
+            const PerfRow* peer = perf.best_peer(ours->key);
+            md << " " << fixed(ours->us, 2) << " / "
+               << (peer ? fixed(peer->us, 2) + " " + peer->key.source : "-") << " |";
+            if (peer != nullptr) {
+              ++compared;
+              faster += ours->us < peer->us;
+            }
+            for (const PerfRow* r : fp.rows) {
+              if (r->key.source != "kconform" && r->error.empty() &&
+                  r->key.id() == with_source(ours->key, r->key.source).id()) {
+                auto& pp = per_peer[r->key.source];
+                ++pp.second;
+                pp.first += ours->us < r->us;
+              }
+            }
+          }
+          md << "\n";
+        }
+        md << "\n";
+      }
+    }
+    if (compared > 0) {
+      md << "Decode, PDL " << (pdl ? "on" : "off") << ": kconform is faster than the best peer "
+         << "at **" << faster << " of " << compared << "** shapes";
+      for (const auto& [src, c] : per_peer) {
+        md << "; than " << src << " at " << c.first << " of " << c.second;
+      }
+      md << ".\n\n";
+    }
+  }
+  // Bandwidth against each peer.
+  std::map<std::string, std::pair<int, int>> bw_peer;
+  for (const PerfRow* r : fp.rows) {
+    if (r->key.source != "kconform" || r->key.kind != "bandwidth" || !r->error.empty()) continue;
+    for (const PerfRow* o : fp.rows) {
+      if (o->key.source != "kconform" && o->error.empty() &&
+          o->key.id() == with_source(r->key, o->key.source).id()) {
+        auto& c = bw_peer[o->key.source];
+        ++c.second;
+        c.first += r->gbps > o->gbps;
+      }
+    }
+  }
+  if (!bw_peer.empty()) {
+    md << "Bandwidth: kconform moves more GB/s than";
+    bool first = true;
+    for (const auto& [src, c] : bw_peer) {
+      md << (first ? " " : "; than ") << src << " at " << c.first << " of " << c.second;
+      first = false;
+    }
+    md << " shapes.\n\n";
+  }
+  // Targets.
+  md << "Targets of the " << f.family << " family:\n\n";
+  std::ostringstream misses;
+  int family_misses = 0;
+  for (const results::PerfTarget& t : f.targets) {
+    md << "- " << t.text << "\n";
+    for (const PerfRow* r : fp.rows) {
+      if (r->key.source != "kconform" || !r->error.empty() || r->key.kind != t.kind) continue;
+      if (std::find(t.dtypes.begin(), t.dtypes.end(), r->key.dtype) == t.dtypes.end()) continue;
+      if (t.kind == "bandwidth" && r->key.param(t.param) >= t.min_value) {
+        const double pct = perf.pct_copy(r->gbps);
+        if (pct < t.pct_copy) {
+          ++family_misses;
+          misses << "- bandwidth " << r->key.profile << " " << r->key.dtype << " "
+                 << shape_short(r->key) << ": " << fixed(pct, 1) << "% of copy, "
+                 << fixed(t.pct_copy - pct, 1) << " points short\n";
+        }
+      }
+      if (t.kind == "decode" && !r->key.pdl) {
+        const PerfRow* peer = perf.best_peer(r->key);
+        if (peer != nullptr && r->us >= peer->us) {
+          ++family_misses;
+          misses << "- decode " << r->key.profile << " " << r->key.dtype << " "
+                 << shape_short(r->key) << " (PDL off): " << fixed(r->us, 2) << " us vs "
+                 << peer->key.source << " " << fixed(peer->us, 2) << " us ("
+                 << fixed(100 * (r->us / peer->us - 1), 1) << "% slower)\n";
+        }
+      }
+    }
+  }
+  md << "\n"
+     << (family_misses == 0
+             ? std::string("Every target is met.\n\n")
+             : std::to_string(family_misses) + " target misses:\n\n" + misses.str() + "\n");
+  outcome->target_misses += family_misses;
+  if (!gnuplot) return;
+  for (const std::string& d : fp.dtypes) {
+    std::ostringstream data, gp;
+    int idx = 0, drawn = 0;
+    const std::string name = f.family + "_bandwidth_" + d;
+    gp << "set title '" << f.family << ": bandwidth shapes, " << d << " (L2 flushed)'\nset xlabel '"
+       << f.bandwidth_axis
+       << "'\nset ylabel 'GB/s (read + written)'\nset logscale x 2\nset key bottom right\n"
+          "set yrange [0:*]\nplot ";
+    for (const auto& [src, prof, dt] : lines) {
+      if (dt != d) continue;
+      data << "# " << src << " " << prof << "\n";
+      int n = 0;
+      for (std::int64_t v : fp.bw_values) {
+        if (const PerfRow* r = bw_row(src, prof, dt, v)) {
+          data << v << " " << r->gbps << "\n";
+          ++n;
+        }
+      }
+      data << "\n\n";
+      if (n > 0) {
+        gp << (drawn++ ? ", " : "") << "'" << (dir / "plots" / (name + ".dat")).string()
+           << "' index " << idx << " with linespoints lw 2 title '" << src << " " << prof << "'";
+      }
+      ++idx;
+    }
+    if (drawn > 0) {
+      gp << ", " << perf.copy_gbps << " with lines dt 2 lc 'black' title 'copy ceiling'\n";
+      std::ofstream(dir / "plots" / (name + ".dat")) << data.str();
+      if (plot(dir, name, gp.str())) {
+        md << "![" << f.family << " bandwidth " << d << "](" << name << ".png)\n\n";
+      }
+    }
+    // Decode: us per call along the decode axis (PDL off), ours and the best peer, for the first
+    // decode profile with rows and the smallest and largest of the other shape columns.
+    std::string prof;
+    std::set<std::string> cols;
+    for (const std::string& p : f.decode_profiles) {
+      for (const PerfRow* r : fp.rows) {
+        if (r->key.source == "kconform" && r->key.kind == "decode" && !r->key.pdl &&
+            r->key.profile == p && r->key.dtype == d && r->error.empty()) {
+          prof = p;
+          cols.insert(shape_text(r->key, f.decode_axis));
+        }
+      }
+      if (!prof.empty()) break;
+    }
+    if (prof.empty()) continue;
+    std::vector<std::string> picked = {*cols.begin()};
+    if (cols.size() > 1) picked.push_back(*cols.rbegin());
+    std::ostringstream dd, dg;
+    const std::string dname = f.family + "_decode_" + d;
+    dg << "set title '" << f.family << ": decode shapes, " << prof << " " << d
+       << " (CUDA-graph replay, PDL off)'\nset xlabel '" << f.decode_axis
+       << "'\nset ylabel 'us per call'\nset logscale x 2\nset key top left\nset yrange [0:*]\n"
+          "plot ";
+    int di = 0, ddrawn = 0;
+    for (const std::string& col : picked) {
+      for (const bool peer : {false, true}) {
+        dd << "# " << (peer ? "best peer " : "kconform ") << col << "\n";
+        int n = 0;
+        for (const PerfRow* r : fp.rows) {
+          if (r->key.source != "kconform" || r->key.kind != "decode" || r->key.pdl ||
+              r->key.profile != prof || r->key.dtype != d || !r->error.empty() ||
+              shape_text(r->key, f.decode_axis) != col) {
+            continue;
+          }
+          const PerfRow* y = peer ? perf.best_peer(r->key) : r;
+          if (y == nullptr) continue;
+          dd << r->key.param(f.decode_axis) << " " << y->us << "\n";
+          ++n;
+        }
+        dd << "\n\n";
+        if (n > 0) {
+          dg << (ddrawn++ ? ", " : "") << "'" << (dir / "plots" / (dname + ".dat")).string()
+             << "' index " << di << " with linespoints lw 2 title '"
+             << (peer ? "best peer " : "kconform ") << col << "'";
+        }
+        ++di;
+      }
+    }
+    dg << "\n";
+    std::ofstream(dir / "plots" / (dname + ".dat")) << dd.str();
+    if (ddrawn > 0 && plot(dir, dname, dg.str())) {
+      md << "![" << f.family << " decode " << d << "](" << dname << ".png)\n\n";
+    }
+  }
+}
+
+}  // namespace
 
 ReportOutcome write_report(const ReportInputs& in) {
   ReportOutcome outcome;
@@ -323,16 +426,8 @@ ReportOutcome write_report(const ReportInputs& in) {
     ns << nf.rdbuf();
     notes = ns.str();
   }
-  const fs::path dir(in.out_dir);
-  std::error_code ec;
-  fs::create_directories(dir / "plots", ec);
-  if (ec) {
-    outcome.ok = false;
-    outcome.error = "cannot create " + in.out_dir;
-    return outcome;
-  }
-  // Inputs.
-  props::ResultSet results;
+  // Inputs, all read before anything is written.
+  results::ResultSet results;
   if (!in.check_files.empty() && !results.load(in.check_files, &outcome.error)) {
     outcome.ok = false;
     return outcome;
@@ -342,29 +437,49 @@ ReportOutcome write_report(const ReportInputs& in) {
     outcome.ok = false;
     return outcome;
   }
-  std::string env = environment_json();
+  std::string env;
   if (!in.env_file.empty()) {
     json::value v;
-    if (!props::read_json_object(in.env_file, &v, &outcome.error)) {
+    if (!results::read_json_object(in.env_file, &v, &outcome.error)) {
       outcome.ok = false;
       return outcome;
     }
     env = json::serialize(v);
+  } else {
+    env = environment_json(in.commit.empty() ? results.commit() : in.commit);
   }
   const json::object envo = json::parse(env).as_object();
-  const std::string commit =
-      envo.contains("commit") ? json::value_to<std::string>(envo.at("commit")) : results.commit();
+  const std::string commit = !in.commit.empty() ? in.commit
+                             : envo.contains("commit")
+                                 ? json::value_to<std::string>(envo.at("commit"))
+                                 : results.commit();
+  const fs::path dir(in.out_dir);
+  std::error_code ec;
+  fs::create_directories(dir / "plots", ec);
+  if (ec) {
+    outcome.ok = false;
+    outcome.error = "cannot create " + in.out_dir;
+    return outcome;
+  }
+  std::vector<FamilyReport> families = results.families();
+  for (const FamilyReport& f : perf.families) {
+    bool known = false;
+    for (const FamilyReport& g : families) known = known || g.family == f.family;
+    if (!known) families.push_back(f);
+  }
   const std::vector<PrecEntry> prec = precision_entries(results);
   std::ofstream(dir / "env.json") << env << "\n";
   std::ofstream(dir / "precision.json")
       << json::serialize(precision_json(prec, results, commit)) << "\n";
-  if (!in.perf_files.empty())
+  if (!in.perf_files.empty()) {
     std::ofstream(dir / "perf.json") << json::serialize(perf.merged) << "\n";
+  }
   const bool gnuplot = in.plots && have_gnuplot();
 
   std::ostringstream md;
   md << "# kconform report " << commit << "\n\n";
-  md << "- date: " << json::value_to<std::string>(envo.at("date")) << "\n";
+  if (envo.contains("date"))
+    md << "- date: " << json::value_to<std::string>(envo.at("date")) << "\n";
   if (envo.contains("gpu") && envo.at("gpu").is_object()) {
     const json::object& g = envo.at("gpu").as_object();
     md << "- GPU: " << json::value_to<std::string>(g.at("name")) << " (sm "
@@ -374,11 +489,16 @@ ReportOutcome write_report(const ReportInputs& in) {
   } else {
     md << "- GPU: none on the machine that wrote this report\n";
   }
-  md << "- toolkit: " << json::value_to<std::string>(envo.at("cuda").as_object().at("nvcc"))
-     << "; compiler: " << json::value_to<std::string>(envo.at("compiler")) << "\n";
+  if (envo.contains("cuda") && envo.contains("compiler")) {
+    md << "- toolkit: " << json::value_to<std::string>(envo.at("cuda").as_object().at("nvcc"))
+       << "; compiler: " << json::value_to<std::string>(envo.at("compiler")) << "\n";
+  }
   md << "- inputs: " << in.check_files.size() << " check/fuzz result files ("
      << results.pairs().size() << " pairs, " << results.total_cases() << " cases), "
-     << in.perf_files.size() << " benchmark files\n\n";
+     << in.perf_files.size() << " benchmark files\n";
+  md << "- families:";
+  for (const FamilyReport& f : families) md << " " << f.family;
+  md << "\n\n";
 
   // Conformance.
   md << "## Conformance\n\n";
@@ -386,21 +506,21 @@ ReportOutcome write_report(const ReportInputs& in) {
     md << "No check results were given.\n\n";
   } else {
     int pass = 0;
-    for (const props::PairRecord& p : results.pairs()) pass += p.passed;
+    for (const PairRecord& p : results.pairs()) pass += p.passed;
     md << pass << " of " << results.pairs().size() << " (subject, property) pairs conform.\n\n";
-    for (const props::PairRecord& p : results.pairs()) {
+    for (const PairRecord& p : results.pairs()) {
       if (p.passed) continue;
-      md << "- **FAIL** " << p.subject << " " << p.property << ": " << p.failure;
+      md << "- **FAIL** " << p.subject << " " << p.property << ": " << p.failure.message;
       if (!p.repros.empty()) md << " (repro `" << p.repros.front() << "`)";
       md << "\n";
     }
     md << "\n| subject | properties | cases | n/a |\n|---|---|---:|---:|\n";
-    std::map<std::string, std::vector<const props::PairRecord*>> by_subject;
-    for (const props::PairRecord& p : results.pairs()) by_subject[p.subject].push_back(&p);
+    std::map<std::string, std::vector<const PairRecord*>> by_subject;
+    for (const PairRecord& p : results.pairs()) by_subject[p.subject].push_back(&p);
     for (const auto& [subject, list] : by_subject) {
       long long cases = 0, na = 0;
       int ok = 0;
-      for (const props::PairRecord* p : list) {
+      for (const PairRecord* p : list) {
         cases += p->cases;
         na += p->not_applicable;
         ok += p->passed;
@@ -416,13 +536,14 @@ ReportOutcome write_report(const ReportInputs& in) {
   if (prec.empty()) {
     md << "No precision statistics (run `kconform check --json`).\n\n";
   } else {
-    md << "Per subject and dtype over all hidden sizes; p99 is the upper edge of its 1/64-ulp "
-          "histogram bin. precision.json breaks them out per hidden bucket with the seeds.\n\n";
+    md << "Per subject and dtype over all of the family's precision buckets; p99 is the upper "
+          "edge of its 1/64-ulp histogram bin. precision.json breaks them out per bucket with "
+          "the seeds.\n\n";
     md << "| subject | dtype | elements | exact % | p99 ulp | max ulp "
           "|\n|---|---|---:|---:|---:|---:|\n";
-    std::map<std::pair<std::string, std::string>, props::PrecisionStats> agg;
+    std::map<std::pair<std::string, std::string>, PrecisionStats> agg;
     for (const PrecEntry& e : prec) agg[{e.subject, e.dtype}].merge(e.stats);
-    std::map<std::string, props::PrecisionStats> by_dtype;
+    std::map<std::string, PrecisionStats> by_dtype;
     for (const auto& [k, st] : agg) {
       md << "| " << k.first << " | " << k.second << " | " << st.elements << " | "
          << fixed(100.0 * static_cast<double>(st.exact) /
@@ -432,11 +553,11 @@ ReportOutcome write_report(const ReportInputs& in) {
       if (k.first.rfind("kc.", 0) == 0) by_dtype[k.second].merge(st);
     }
     md << "\n";
-    if (gnuplot) {
+    if (gnuplot && !by_dtype.empty()) {
       std::ostringstream data;
       for (const auto& [dt, st] : by_dtype) {
         data << "# " << dt << "\n";
-        for (int i = 0; i < props::PrecisionStats::kLinearBins; ++i) {
+        for (int i = 0; i < PrecisionStats::kLinearBins; ++i) {
           const double frac = static_cast<double>(st.hist[static_cast<std::size_t>(i)]) /
                               std::max<double>(1, static_cast<double>(st.elements));
           if (frac > 0) data << (i + 0.5) / 64.0 << " " << frac << "\n";
@@ -455,8 +576,9 @@ ReportOutcome write_report(const ReportInputs& in) {
         ++idx;
       }
       gp << "\n";
-      if (plot(dir, "precision_hist", gp.str()))
+      if (plot(dir, "precision_hist", gp.str())) {
         md << "![ULP error histogram](precision_hist.png)\n\n";
+      }
     }
   }
 
@@ -465,225 +587,28 @@ ReportOutcome write_report(const ReportInputs& in) {
   if (in.perf_files.empty()) {
     md << "No benchmark results: speed is measured on a GPU (`kconform bench`), never assumed.\n\n";
   } else {
+    md << "Method: CUDA events; bandwidth shapes launch once per timing with the L2 flushed; "
+          "decode shapes replay a CUDA graph of back-to-back calls, the headline with PDL off "
+          "(PDL between identical launches overlaps what a serving graph does not), PDL on in "
+          "parentheses; every peer timed by the same method in the same run; decode compared "
+          "with the best peer per shape.\n\n";
     md << "Device-to-device copy (bytes read + written) in the same run: **"
        << fixed(perf.copy_gbps, 0) << " GB/s**; % copy below is relative to it. Empty-kernel "
-       << "graph node: " << fixed(perf.empty_kernel_us, 2) << " us ("
-       << fixed(perf.empty_kernel_pdl_us, 2) << " us with PDL).\n\n";
-    const long long hiddens[] = {1024, 2048, 4096, 8192, 16384};
-    std::set<std::string> profiles, dtypes;
-    for (const PerfRow& r : perf.rows) {
-      if (r.source == "kconform") {
-        profiles.insert(r.profile);
-        dtypes.insert(r.dtype);
+       << "graph node: " << fixed(perf.empty_us, 2) << " us (" << fixed(perf.empty_pdl_us, 2)
+       << " us with PDL).\n\n";
+    for (const FamilyReport& f : families) {
+      FamilyPerf fp{&f, {}, {}, {}, {}};
+      for (const PerfRow& r : perf.rows) {
+        if (r.key.family != f.family) continue;
+        fp.rows.push_back(&r);
+        if (r.key.source == "kconform") fp.dtypes.insert(r.key.dtype);
+        if (r.key.kind == "bandwidth") fp.bw_values.insert(r.key.param(f.bandwidth_axis));
+        if (r.key.kind == "decode") fp.dec_values.insert(r.key.param(f.decode_axis));
       }
+      if (fp.rows.empty()) continue;
+      performance_section(perf, fp, dir, gnuplot, md, &outcome);
     }
-    md << "### Bandwidth shapes (1 GiB moved, L2 flushed): GB/s (% of copy)\n\n| source | profile "
-          "| dtype |";
-    for (long long h : hiddens) md << " " << h << " |";
-    md << "\n|---|---|---|";
-    for (std::size_t i = 0; i < std::size(hiddens); ++i) md << "---:|";
-    md << "\n";
-    auto bw_line = [&](const std::string& src, const std::string& prof, const std::string& dt) {
-      std::ostringstream l;
-      bool any = false;
-      l << "| " << src << " | " << prof << " | " << dt << " |";
-      for (long long h : hiddens) {
-        const PerfRow* r = perf.find(src, "bandwidth", prof, dt, -1, h);
-        if (r != nullptr) {
-          any = true;
-          l << " " << fixed(r->gbps, 0) << " ("
-            << fixed(100 * r->gbps / std::max(perf.copy_gbps, 1.0), 1) << "%) |";
-        } else {
-          l << " - |";
-        }
-      }
-      if (any) md << l.str() << "\n";
-    };
-    for (const std::string& p : profiles) {
-      for (const std::string& d : dtypes) bw_line("kconform", p, d);
-    }
-    for (const char* src : {"torch.compile", "torch eager"}) {
-      for (const char* p : {"rmsnorm.hf", "rmsnorm.fp32", "fused_add_rmsnorm.hf"}) {
-        for (const std::string& d : dtypes) bw_line(src, p, d);
-      }
-    }
-    for (const char* p : kFlashInferProfiles) {
-      for (const std::string& d : dtypes) bw_line("flashinfer", p, d);
-    }
-    md << "\n### Decode shapes (CUDA-graph replay): us per call, kconform / torch.compile\n\n";
-    for (const std::string& d : dtypes) {
-      for (const char* prof : {"rmsnorm.hf", "rmsnorm.fp32", "fused_add_rmsnorm.hf"}) {
-        if (perf.find("kconform", "decode", prof, d, 1, 1024) == nullptr) continue;
-        md << "**" << prof << " " << d << "**\n\n| tokens |";
-        for (long long h : hiddens) md << " " << h << " |";
-        md << "\n|---:|---:|---:|---:|---:|---:|\n";
-        for (long long t : {1, 16, 64, 128, 256}) {
-          md << "| " << t << " |";
-          for (long long h : hiddens) {
-            const PerfRow* o = perf.find("kconform", "decode", prof, d, t, h);
-            const PerfRow* c = perf.find("torch.compile", "decode", prof, d, t, h);
-            md << " " << (o ? fixed(o->us, 2) : "-") << " / " << (c ? fixed(c->us, 2) : "-")
-               << " |";
-          }
-          md << "\n";
-        }
-        md << "\n";
-      }
-    }
-    // FlashInfer (when its rows are there): the same table against its kernels, and a count.
-    bool flashinfer = false;
-    for (const PerfRow& r : perf.rows) flashinfer = flashinfer || r.source == "flashinfer";
-    if (flashinfer) {
-      md << "### Decode shapes: us per call, kconform / FlashInfer\n\n";
-      int faster = 0, shapes = 0, bw_faster = 0, bw_shapes = 0;
-      for (const std::string& d : dtypes) {
-        for (const char* prof : kFlashInferProfiles) {
-          if (perf.find("flashinfer", "decode", prof, d, 1, 1024) == nullptr) continue;
-          md << "**" << prof << " " << d << "**\n\n| tokens |";
-          for (long long h : hiddens) md << " " << h << " |";
-          md << "\n|---:|---:|---:|---:|---:|---:|\n";
-          for (long long t : {1, 16, 64, 128, 256}) {
-            md << "| " << t << " |";
-            for (long long h : hiddens) {
-              const PerfRow* o = perf.find("kconform", "decode", prof, d, t, h);
-              const PerfRow* f = perf.find("flashinfer", "decode", prof, d, t, h);
-              md << " " << (o ? fixed(o->us, 2) : "-") << " / " << (f ? fixed(f->us, 2) : "-")
-                 << " |";
-              if (o != nullptr && f != nullptr) {
-                ++shapes;
-                faster += o->us < f->us ? 1 : 0;
-              }
-            }
-            md << "\n";
-          }
-          md << "\n";
-          for (long long h : hiddens) {
-            const PerfRow* o = perf.find("kconform", "bandwidth", prof, d, -1, h);
-            const PerfRow* f = perf.find("flashinfer", "bandwidth", prof, d, -1, h);
-            if (o != nullptr && f != nullptr) {
-              ++bw_shapes;
-              bw_faster += o->gbps > f->gbps ? 1 : 0;
-            }
-          }
-        }
-      }
-      md << "kconform is faster than FlashInfer at " << faster << " of " << shapes
-         << " decode shapes and " << bw_faster << " of " << bw_shapes
-         << " bandwidth shapes (same profiles and dtypes).\n\n";
-    }
-    // Targets (issue: bf16/fp16 bandwidth >= 90% of copy for hidden >= 2048; faster than
-    // torch.compile at every decode shape).
-    md << "### Targets\n\n";
-    std::ostringstream misses;
-    for (const PerfRow& r : perf.rows) {
-      if (r.source != "kconform" || !r.error.empty()) continue;
-      if (r.kind == "bandwidth" && (r.dtype == "bf16" || r.dtype == "fp16") && r.hidden >= 2048) {
-        const double pct = 100 * r.gbps / std::max(perf.copy_gbps, 1.0);
-        if (pct < 90) {
-          ++outcome.target_misses;
-          misses << "- bandwidth " << r.profile << " " << r.dtype << " " << r.tokens << "x"
-                 << r.hidden << ": " << fixed(pct, 1) << "% of copy, " << fixed(90 - pct, 1)
-                 << " points short\n";
-        }
-      }
-      if (r.kind == "decode" && r.pdl) {
-        const PerfRow* c =
-            perf.find("torch.compile", "decode", r.profile, r.dtype, r.tokens, r.hidden);
-        if (c != nullptr && r.us >= c->us) {
-          ++outcome.target_misses;
-          misses << "- decode " << r.profile << " " << r.dtype << " " << r.tokens << "x" << r.hidden
-                 << ": " << fixed(r.us, 2) << " us vs torch.compile " << fixed(c->us, 2) << " us ("
-                 << fixed(100 * (r.us / c->us - 1), 0) << "% slower)\n";
-        }
-      }
-    }
-    md << (outcome.target_misses == 0 ? "Every target is met.\n\n"
-                                      : std::to_string(outcome.target_misses) +
-                                            " target misses:\n\n" + misses.str() + "\n");
     if (!notes.empty()) md << "### Why\n\n" << notes << "\n";
-    if (gnuplot) {
-      for (const std::string& d : dtypes) {
-        std::ostringstream data;
-        // Every (source, profile) with bandwidth rows in this dtype.
-        std::vector<std::pair<std::string, std::string>> series;
-        for (const PerfRow& r : perf.rows) {
-          if (r.kind != "bandwidth" || r.dtype != d || !r.error.empty()) continue;
-          const std::pair<std::string, std::string> sp{r.source, r.profile};
-          if (std::find(series.begin(), series.end(), sp) == series.end()) series.push_back(sp);
-        }
-        if (series.empty()) continue;
-        int idx = 0;
-        int drawn = 0;
-        std::ostringstream gp;
-        gp << "set title 'Bandwidth shapes, " << d
-           << " (1 GiB moved, L2 flushed)'\n"
-              "set xlabel 'hidden'\nset ylabel 'GB/s (read + written)'\nset logscale x 2\n"
-              "set key bottom right\nset yrange [0:*]\nplot ";
-        for (const auto& [src, prof] : series) {
-          data << "# " << src << " " << prof << "\n";
-          int n = 0;
-          for (long long h : hiddens) {
-            if (const PerfRow* r = perf.find(src, "bandwidth", prof, d, -1, h)) {
-              data << h << " " << r->gbps << "\n";
-              ++n;
-            }
-          }
-          data << "\n\n";
-          if (n > 0) {
-            gp << (drawn++ ? ", " : "") << "'"
-               << (dir / "plots" / ("bandwidth_" + d + ".dat")).string() << "' index " << idx
-               << " with linespoints lw 2 title '" << src << " " << prof << "'";
-          }
-          ++idx;
-        }
-        gp << (drawn ? ", " : "") << perf.copy_gbps
-           << " with lines dt 2 lc 'black' title 'copy ceiling'\n";
-        std::ofstream(dir / "plots" / ("bandwidth_" + d + ".dat")) << data.str();
-        if (plot(dir, "bandwidth_" + d, gp.str())) {
-          md << "![bandwidth " << d << "](bandwidth_" << d << ".png)\n\n";
-        }
-        // Decode: us per call vs tokens at hidden 4096 and 16384.
-        std::ostringstream dd;
-        std::ostringstream dg;
-        dg << "set title 'Decode shapes, " << d
-           << " (CUDA-graph replay, us per call)'\n"
-              "set xlabel 'tokens'\nset ylabel 'us per call'\nset logscale x 2\nset key top left\n"
-              "set yrange [0:*]\nplot ";
-        std::string dprof;
-        for (const PerfRow& r : perf.rows) {
-          if (r.source != "kconform" || r.kind != "decode" || r.dtype != d) continue;
-          const bool peer = perf.find("torch.compile", "decode", r.profile, d, 1, 4096) != nullptr;
-          if (dprof.empty() || peer) dprof = r.profile;
-          if (peer) break;
-        }
-        int di = 0;
-        int ddrawn = 0;
-        for (long long h : {4096LL, 16384LL}) {
-          for (const char* src : {"kconform", "torch.compile"}) {
-            dd << "# " << src << " " << h << "\n";
-            int n = 0;
-            for (long long t : {1, 16, 64, 128, 256}) {
-              if (const PerfRow* r = perf.find(src, "decode", dprof, d, t, h)) {
-                dd << t << " " << r->us << "\n";
-                ++n;
-              }
-            }
-            dd << "\n\n";
-            if (n > 0) {
-              dg << (ddrawn++ ? ", " : "") << "'"
-                 << (dir / "plots" / ("decode_" + d + ".dat")).string() << "' index " << di
-                 << " with linespoints lw 2 title '" << src << " " << dprof << " h=" << h << "'";
-            }
-            ++di;
-          }
-        }
-        dg << "\n";
-        std::ofstream(dir / "plots" / ("decode_" + d + ".dat")) << dd.str();
-        if (ddrawn > 0 && plot(dir, "decode_" + d, dg.str())) {
-          md << "![decode " << d << "](decode_" << d << ".png)\n\n";
-        }
-      }
-    }
   }
 
   // Baseline diff.
@@ -695,13 +620,14 @@ ReportOutcome write_report(const ReportInputs& in) {
     std::ostringstream reg;
     json::value bp;
     std::string err;
-    if (props::read_json_object((fs::path(in.baseline_dir) / "precision.json").string(), &bp,
-                                &err)) {
+    if (results::read_json_object((fs::path(in.baseline_dir) / "precision.json").string(), &bp,
+                                  &err) &&
+        bp.as_object().contains("entries")) {
       for (const json::value& ev : bp.as_object().at("entries").as_array()) {
         const json::object& e = ev.as_object();
         const std::string subject = json::value_to<std::string>(e.at("subject"));
         const std::string dt = json::value_to<std::string>(e.at("dtype"));
-        const std::string bucket = json::value_to<std::string>(e.at("hidden_bucket"));
+        const std::string bucket = json::value_to<std::string>(e.at("bucket"));
         for (const PrecEntry& now : prec) {
           if (now.subject != subject || now.dtype != dt || now.bucket != bucket) continue;
           const double base_max = e.at("max_ulp").to_number<double>();
@@ -721,32 +647,34 @@ ReportOutcome write_report(const ReportInputs& in) {
         }
       }
     } else {
-      md << "(baseline has no precision.json: " << err << ")\n\n";
+      md << "(baseline has no readable precision.json: " << err << ")\n\n";
     }
     if (fs::exists(fs::path(in.baseline_dir) / "perf.json") && !in.perf_files.empty()) {
       PerfSet base;
       if (base.load({(fs::path(in.baseline_dir) / "perf.json").string()}, &err)) {
         std::map<std::string, const PerfRow*> base_rows;
-        for (const PerfRow& r : base.rows) base_rows[r.key()] = &r;
+        for (const PerfRow& r : base.rows) base_rows[r.key.id()] = &r;
         for (const PerfRow& r : perf.rows) {
-          if (r.source != "kconform" || !r.error.empty()) continue;
-          const auto it = base_rows.find(r.key());
+          if (r.key.source != "kconform" || !r.error.empty()) continue;
+          const auto it = base_rows.find(r.key.id());
           if (it == base_rows.end() || !it->second->error.empty()) continue;
           const PerfRow& b = *it->second;
-          if (r.kind == "bandwidth" && r.gbps < b.gbps * (1 - kBandwidthNoise)) {
+          if (r.key.kind == "bandwidth" && r.gbps < b.gbps * (1 - kBandwidthNoise)) {
             ++outcome.regressions;
-            reg << "- **REGRESSION** bandwidth " << r.profile << " " << r.dtype << " " << r.tokens
-                << "x" << r.hidden << ": " << fixed(b.gbps, 0) << " -> " << fixed(r.gbps, 0)
+            reg << "- **REGRESSION** bandwidth " << r.key.profile << " " << r.key.dtype << " "
+                << shape_short(r.key) << ": " << fixed(b.gbps, 0) << " -> " << fixed(r.gbps, 0)
                 << " GB/s (" << fixed(100 * (r.gbps / b.gbps - 1), 1) << "%)\n";
           }
-          if (r.kind == "decode" && r.us > b.us * (1 + kDecodeNoise)) {
+          if (r.key.kind == "decode" && r.us > b.us * (1 + kDecodeNoise)) {
             ++outcome.regressions;
-            reg << "- **REGRESSION** decode " << r.profile << " " << r.dtype << " " << r.tokens
-                << "x" << r.hidden << (r.pdl ? "" : " (PDL off)") << ": " << fixed(b.us, 2)
+            reg << "- **REGRESSION** decode " << r.key.profile << " " << r.key.dtype << " "
+                << shape_short(r.key) << (r.key.pdl ? "" : " (PDL off)") << ": " << fixed(b.us, 2)
                 << " -> " << fixed(r.us, 2) << " us (+" << fixed(100 * (r.us / b.us - 1), 1)
                 << "%)\n";
           }
         }
+      } else {
+        md << "(baseline perf.json unreadable: " << err << ")\n\n";
       }
     }
     // Conformance: a pair that passed in the baseline and fails now.
@@ -754,12 +682,12 @@ ReportOutcome write_report(const ReportInputs& in) {
       for (const json::value& cv : bp.as_object().at("conformance").as_array()) {
         const json::object& c = cv.as_object();
         if (!c.at("passed").as_bool()) continue;
-        for (const props::PairRecord& p : results.pairs()) {
+        for (const PairRecord& p : results.pairs()) {
           if (!p.passed && p.subject == json::value_to<std::string>(c.at("subject")) &&
               p.property == json::value_to<std::string>(c.at("property"))) {
             ++outcome.regressions;
             reg << "- **REGRESSION** conformance " << p.subject << " " << p.property
-                << " passed in the baseline and fails now: " << p.failure << "\n";
+                << " passed in the baseline and fails now: " << p.failure.message << "\n";
           }
         }
       }

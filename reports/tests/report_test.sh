@@ -20,12 +20,12 @@ check "grep -qF '## Conformance' base/summary.md" "summary has the conformance s
 check "grep -qF 'kc.twin.rmsnorm.hf | bf16 |' base/summary.md" "summary has the precision table"
 check "grep -qF 'Device-to-device copy' base/summary.md" "summary states the copy ceiling"
 check "grep -qE '^\| kconform \| rmsnorm.fp32 \| bf16 \| [0-9]+ \(' base/summary.md" "bandwidth table row"
-check "grep -qF '### Targets' base/summary.md" "targets section"
-check "grep -qF 'hidden_bucket' base/precision.json" "precision.json per hidden bucket"
+check "grep -qF 'Targets of the rmsnorm family' base/summary.md" "targets section (from the family)"
+check "grep -qF '\"bucket\":\"hidden<=' base/precision.json" "precision.json per hidden bucket"
 check "grep -qF '\"conformance\"' base/precision.json" "precision.json records pass/fail per pair"
 check "grep -qF 'p99_ulp' base/precision.json" "precision.json has p99"
 if command -v gnuplot >/dev/null 2>&1; then
-  check "[ -s base/bandwidth_bf16.png ] && [ -s base/precision_hist.png ]" "plots rendered"
+  check "[ -s base/rmsnorm_bandwidth_bf16.png ] && [ -s base/precision_hist.png ]" "plots rendered"
 fi
 
 "$kc" report --check "$data/check_base.json" --perf "$data/perf_base.json" --baseline base \
@@ -64,9 +64,10 @@ check "grep -qF '\"executable\":\"rmsnorm_bench\"' scrubbed/perf.json && \
 check "[ $? -eq 0 ]" "report with FlashInfer rows"
 check "grep -qE '^\| flashinfer \| rmsnorm.fp32 \| bf16 \| [0-9]+ \(' fi/summary.md" \
   "FlashInfer bandwidth row in the table"
-check "grep -qF 'kconform / FlashInfer' fi/summary.md" "decode table against FlashInfer"
-check "grep -qE 'faster than FlashInfer at [0-9]+ of 25 decode shapes and [0-9]+ of 5 bandwidth' \
-  fi/summary.md" "every FlashInfer shape compared (25 decode, 5 bandwidth)"
+check "grep -qE '/ [0-9.]+ flashinfer \|' fi/summary.md" "decode table against FlashInfer (the best peer there)"
+check "grep -qE 'PDL on: kconform is faster than the best peer at \*\*[0-9]+ of 25\*\* shapes; than flashinfer at [0-9]+ of 25' \
+  fi/summary.md" "every FlashInfer decode shape compared (25, PDL on as recorded)"
+check "grep -qE 'than flashinfer at [0-9]+ of 5 shapes' fi/summary.md" "every FlashInfer bandwidth shape compared (5)"
 
 echo "$failures failures"
 [ "$failures" -eq 0 ]

@@ -1,5 +1,9 @@
-// A case: one generated input of an op. Structure (shape, strides, offsets, classes, injected
-// special values) is what RapidCheck generates and shrinks; tensor data comes from `seed`.
+// A case: one generated input of an op. It is the fields every op family shares (op, profile,
+// dtype, num_tokens, one layout per tensor, value classes, special-value injections, the data
+// seed) plus the family's named parameters (`hidden` and `eps` for the norms, `d` for act_and_mul,
+// head counts and positions for qknorm_rope). Structure is what RapidCheck generates and shrinks;
+// tensor data comes from `seed`. The harness core never reads a family parameter: it passes
+// them through (generation, repros, descriptions) and leaves their meaning to the family.
 #pragma once
 
 #include <cstdint>
@@ -10,34 +14,12 @@
 
 namespace kc::props {
 
-// How the values of one row are drawn (per storage format; see values.cpp).
-enum class ValueClass : std::uint8_t {
-  kNormal,        // N(0, sigma), sigma drawn per row from {2^-4, 1, 2^4}
-  kTiny,          // magnitudes 2^-24 .. 2^-12
-  kHuge,          // large but in range: fp16 up to 2^15, bf16/fp32 up to 2^40
-  kSubnormal,     // subnormals of the storage format (and zeros)
-  kZero,          // +-0
-  kConstant,      // one value repeated
-  kOneHot,        // zeros and one nonzero element
-  kAlternating,   // +c, -c, +c, ...
-  kEpsDominated,  // mean(x^2) far below eps
-  kCount
-};
-enum class WeightClass : std::uint8_t {
-  kNormal,  // 1 + N(0, 0.1)
-  kOnes,
-  kNearMinusOne,  // -1 + small (Gemma's 1 + w near 0)
-  kWide,          // N(0, 4): signs and magnitudes
-  kCount
-};
 enum class Special : std::uint8_t { kNan, kPosInf, kNegInf, kCount };
-
-const char* value_class_name(ValueClass c);
-const char* weight_class_name(WeightClass c);
 const char* special_name(Special s);
 
 // A special value written over one element of an input tensor after the data is generated.
-// row and col are reduced modulo the tensor's shape, so shrinking them keeps them valid.
+// `tensor` counts the input tensors of the op (modulo their number); row and col are reduced
+// modulo the tensor's shape, so shrinking them keeps them valid.
 struct Injection {
   int tensor = 0;
   std::int64_t row = 0;
@@ -53,26 +35,49 @@ struct TensorLayout {
   bool in_place = false;
 };
 
+// One named parameter of a family: an integer, an fp32 value (its bits are what a kernel sees,
+// and what a repro stores) or an fp64 value.
+enum class ParamKind : std::uint8_t { kInt, kFp32, kFp64 };
+struct Param {
+  std::string name;
+  ParamKind kind = ParamKind::kInt;
+  std::int64_t i = 0;  // kInt
+  double f = 0;        // kFp32 (exactly an fp32 value) and kFp64
+};
+
 struct Case {
-  std::string op;       // "rmsnorm", "fused_add_rmsnorm"
+  std::string op;       // "rmsnorm", "fused_add_rmsnorm", ...
   std::string profile;  // the profile the subject under test claims
   DType dtype = DType::kBf16;
   std::int64_t num_tokens = 0;
-  std::int64_t hidden = 0;
-  float eps = 1e-6f;
-  std::vector<TensorLayout> tensors;    // one per tensor role of the op (OpInfo)
-  std::vector<ValueClass> row_classes;  // row i uses row_classes[i % size]; empty: kNormal
-  WeightClass weight_class = WeightClass::kNormal;
+  std::vector<TensorLayout> tensors;  // one per tensor of the op (family.h, OpSpec)
+  // Value classes, as indices into the family's class tables (Family::row_classes(),
+  // weight_classes()): row r of every row tensor uses row_classes[r % size] (empty: class 0);
+  // one-row tensors (weights) use weight_class.
+  std::vector<std::uint8_t> row_classes;
+  std::uint8_t weight_class = 0;
   std::vector<Injection> injections;
   std::uint64_t seed = 0;
+  std::vector<Param> params;  // the family's, in the family's order
 
-  ValueClass row_class(std::int64_t row) const {
-    return row_classes.empty() ? ValueClass::kNormal
+  std::uint8_t row_class(std::int64_t row) const {
+    return row_classes.empty() ? 0
                                : row_classes[static_cast<std::size_t>(row) % row_classes.size()];
   }
+
+  // Family parameters by name. The getters return the fallback when the case has no such
+  // parameter (a family validates its cases: Family::validate).
+  const Param* find_param(const std::string& name) const;
+  std::int64_t param_int(const std::string& name, std::int64_t fallback = 0) const;
+  float param_fp32(const std::string& name, float fallback = 0.0f) const;
+  double param_fp64(const std::string& name, double fallback = 0.0) const;
+  // Set (or add) a parameter.
+  void set_int(const std::string& name, std::int64_t v);
+  void set_fp32(const std::string& name, float v);
+  void set_fp64(const std::string& name, double v);
 };
 
-// One line: "fused_add_rmsnorm.hf bf16 tokens=3 hidden=769 eps=1e-06 strides=[...] ...".
+// One line: "fused_add_rmsnorm.hf bf16 tokens=3 hidden=769 eps=1e-06 input[stride=...] ...".
 std::string describe(const Case& c);
 
 }  // namespace kc::props

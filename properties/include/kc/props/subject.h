@@ -1,6 +1,7 @@
 // Subjects: implementations under test. Our GPU kernels, their host twins, calibration mutants
 // and a user's own kernels all implement this interface and register themselves, so every
-// property runs on every subject the same way.
+// property runs on every subject the same way. A subject names its op; the op's family
+// (family.h) knows the op's tensors, parameters and profiles.
 //
 // Adding your own (no kconform source edited): write a .cpp/.cu file that defines a Subject and
 // registers it with KC_REGISTER_SUBJECT, then configure with -DKC_EXTRA_SUBJECTS=path/to/it.cpp
@@ -19,7 +20,6 @@
 #include "kc/kernels/dtype.h"
 #include "kc/kernels/status.h"
 #include "kc/props/case.h"
-#include "kc/props/rmsnorm_bound.h"
 
 namespace kc::props {
 
@@ -34,22 +34,32 @@ struct Promises {
   bool empty_batch = true;       // num_tokens == 0 succeeds and does nothing (no launch, no error)
 };
 
-// How far a subject's outputs may be from the exact profile, per element. The norm family has
-// two: the derived model of kconform's kernels (NormKernelBound) and a flat ULP bound that a
-// subject states with its own derivation.
+// How far a subject's outputs may be from the exact profile, per element: a flat ULP bound that
+// the subject states with its own derivation, or a bound the op's family derives for the
+// subject's arithmetic (kconform's own kernels: the family knows their arithmetic). `rules`
+// name documented widenings the family's comparison applies (Family::bound_rules(), e.g. the
+// norm family's "flush_to_zero" for kernels built with -ftz=true); a rule the family does not
+// know makes every comparison of the subject fail, never pass.
 struct BoundSpec {
-  enum class Kind : std::uint8_t { kKconformKernel, kUlps } kind = Kind::kKconformKernel;
+  enum class Kind : std::uint8_t { kDerivedByFamily, kUlps } kind = Kind::kDerivedByFamily;
   double ulps = 0.5;       // kUlps: every finite output within this many ULPs of the exact value
   std::string derivation;  // where the bound comes from (printed next to results)
-  // The subject's fp32 arithmetic flushes subnormal operands and results to zero (built with
-  // -ftz=true, as -use_fast_math does). An element whose scaled input z, weight w, normalised
-  // value z R or exact output lies below 2^-126 in magnitude (with a 2^-20 relative margin) may
-  // then come out as a zero (or NaN when its weight factor is infinite), as if that value had
-  // been flushed; and a row with subnormal inputs may also give the results of the same row with
-  // those inputs read as zeros (x, r and w flushed on load: two subnormal addends whose sum is
-  // normal then give a zero sum). Such elements are counted as flushed, not in the ULP
-  // statistics.
-  bool flush_to_zero = false;
+  std::vector<std::string> rules;
+  bool has_rule(const std::string& r) const {
+    for (const std::string& x : rules) {
+      if (x == r) return true;
+    }
+    return false;
+  }
+};
+
+// What a calibration mutant is held to: the property that must catch its defect within
+// `within_cases` cases of the quick budget at the calibration seed; the limit is derived from the
+// generator's weights (scripts/calibration_limits.py), `exposed_by` says which cases show it.
+struct Calibration {
+  std::string caught_by;
+  int within_cases = 0;
+  std::string exposed_by;
 };
 
 class Subject {
@@ -67,17 +77,28 @@ class Subject {
   virtual BoundSpec bound_for(DType) const { return bound(); }
   // The support predicate: Status::ok() for a case the subject claims to handle.
   virtual Status check(const Case& c) const = 0;
-  // Runs the case on `role_ptrs` (host pointers for kHost, device pointers for kGpu), one per
-  // tensor role of the op, laid out as the case says. GPU subjects enqueue on `stream`.
-  virtual Status run(const Case& c, const std::vector<void*>& role_ptrs,
-                     cudaStream_t stream) const = 0;
+  // Runs the case on `ptrs` (host pointers for kHost, device pointers for kGpu), one per tensor
+  // of the op (OpSpec order; an in-place output repeats its input's pointer), laid out as the
+  // case says. GPU subjects enqueue on `stream`. A subject whose check accepts a case must
+  // return from run() the Status its check returns (support_agrees asserts it).
+  virtual Status run(const Case& c, const std::vector<void*>& ptrs, cudaStream_t stream) const = 0;
   // The host twin whose bits a GPU subject promises to reproduce ("" when none).
   virtual std::string twin() const { return ""; }
-  // Calibration mutants: the defect they carry ("" for real subjects).
+  // Calibration mutants: the defect they carry ("" for real subjects) and what they are held to.
   virtual std::string defect() const { return ""; }
+  virtual Calibration calibration() const { return {}; }
+  // A calibration control: a mutant's code without its defect, which must pass every property
+  // (so that catching a mutant is the defect's doing). Listed and checked like mutants.
+  virtual bool control() const { return false; }
+  // Cases per pair relative to the level's budget: a subject that supports few of the generated
+  // layouts (so that many cases do not apply) asks for more, to test as much.
+  virtual int budget_scale() const { return 1; }
   // Another library's kernels (FlashInfer): listed, but checked only when named (--subject).
   virtual bool peer() const { return false; }
 };
+
+// Mutants and controls: checked by the calibration test, listed and run only when asked.
+inline bool calibration_subject(const Subject& s) { return !s.defect().empty() || s.control(); }
 
 // The registry. Subjects register at static-initialisation time.
 void register_subject(std::unique_ptr<Subject> s);

@@ -1,0 +1,287 @@
+// Materialising a case: arenas with canaries, the family's data, injections, poison.
+#include "kc/props/buffers.h"
+
+#include <cstring>
+
+#include "common/scalar.h"  // kernels/src: the same fp16/bf16 conversions the twins use
+#include "kc/props/family.h"
+
+namespace kc::props {
+namespace {
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  DataRng r(a ^ (b * 0x2545f4914f6cdd1dull));
+  return r.next();
+}
+
+// Canary bytes are a function of the offset from element (0, 0), so a case sees the same pattern
+// wherever the allocator puts its arena (and a repro reports the same damaged byte).
+std::uint8_t canary_byte(std::size_t i, std::size_t begin) {
+  const std::size_t rel = i - begin + 4096;  // i >= begin - 512, so rel stays positive
+  return static_cast<std::uint8_t>(0xa5u ^ (rel * 131u) ^ (rel >> 8));
+}
+
+std::size_t element_bytes(ElementType type, DType d) {
+  switch (type) {
+    case ElementType::kInt32:
+      return 4;
+    case ElementType::kInt64:
+      return 8;
+    case ElementType::kCaseDtype:
+      break;
+  }
+  return dtype_size(d);
+}
+
+HostTensor allocate(std::size_t elem, std::int64_t rows, std::int64_t cols, std::int64_t stride,
+                    std::int64_t offset) {
+  HostTensor t;
+  t.elem = elem;
+  t.rows = rows;
+  t.cols = cols;
+  t.stride = stride;
+  const std::size_t span =
+      rows > 0 ? static_cast<std::size_t>((rows - 1) * stride + cols) * t.elem : 0;
+  const std::size_t total =
+      kGuardBytes + 256 + static_cast<std::size_t>(offset) * t.elem + span + kGuardBytes;
+  t.storage.resize(total);
+  // Place the base on a 256-byte boundary of the host address so alignment classes match the
+  // device copy (cudaMalloc returns 256-byte aligned memory).
+  const auto addr = reinterpret_cast<std::uintptr_t>(t.storage.data()) + kGuardBytes;
+  t.base = kGuardBytes + static_cast<std::size_t>((256 - addr % 256) % 256);
+  t.begin = t.base + static_cast<std::size_t>(offset) * t.elem;
+  t.end = t.begin + span;
+  t.is_element.assign(total, 0);
+  for (std::size_t i = 0; i < total; ++i) t.storage[i] = canary_byte(i, t.begin);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::size_t row_begin = t.begin + static_cast<std::size_t>(r * stride) * t.elem;
+    std::memset(&t.is_element[row_begin], 1, static_cast<std::size_t>(cols) * t.elem);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::uint32_t quantize(DType d, float v) {
+  switch (d) {
+    case DType::kFp32:
+      return detail::float_bits(v);
+    case DType::kFp16:
+      return detail::float_to_fp16(v);
+    case DType::kBf16:
+      return detail::float_to_bf16(v);
+  }
+  return 0;
+}
+
+float value_of(DType d, std::uint32_t bits) {
+  switch (d) {
+    case DType::kFp32:
+      return detail::bits_float(bits);
+    case DType::kFp16:
+      return detail::fp16_to_float(static_cast<std::uint16_t>(bits));
+    case DType::kBf16:
+      return detail::bf16_to_float(static_cast<std::uint16_t>(bits));
+  }
+  return 0;
+}
+
+ref::Format format_of(DType d) {
+  return d == DType::kFp32 ? ref::kFp32 : d == DType::kFp16 ? ref::kFp16 : ref::kBf16;
+}
+
+std::string describe_element(const Case& c, const HostTensor& t, std::uint64_t bits) {
+  if (t.integer) {
+    return std::to_string(t.elem == 8 ? static_cast<long long>(bits)
+                                      : static_cast<long long>(static_cast<std::int32_t>(bits)));
+  }
+  return ref::describe_bits(format_of(c.dtype), static_cast<std::uint32_t>(bits));
+}
+
+bool bits_are_nan(DType d, std::uint32_t bits) { return std::isnan(value_of(d, bits)); }
+
+std::uint32_t special_bits(DType d, Special s) {
+  switch (s) {
+    case Special::kNan:
+      return d == DType::kFp32 ? 0x7fc00000u : d == DType::kFp16 ? 0x7e00u : 0x7fc0u;
+    case Special::kPosInf:
+      return d == DType::kFp32 ? 0x7f800000u : d == DType::kFp16 ? 0x7c00u : 0x7f80u;
+    case Special::kNegInf:
+    case Special::kCount:
+      break;
+  }
+  return d == DType::kFp32 ? 0xff800000u : d == DType::kFp16 ? 0xfc00u : 0xff80u;
+}
+
+std::uint32_t DataRng::subnormal_bits(DType d) {
+  const std::uint32_t frac_bits = d == DType::kFp32 ? 23 : d == DType::kFp16 ? 10 : 7;
+  const std::uint32_t sign = coin() ? (d == DType::kFp32 ? 0x80000000u : 0x8000u) : 0u;
+  return sign | static_cast<std::uint32_t>(next() & ((1u << frac_bits) - 1u));
+}
+
+std::uint32_t HostTensor::get(std::int64_t r, std::int64_t c) const {
+  const std::uint8_t* p = storage.data() + begin + static_cast<std::size_t>(r * stride + c) * elem;
+  if (elem == 4) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+  }
+  std::uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
+void HostTensor::set(std::int64_t r, std::int64_t c, std::uint32_t bits) {
+  std::uint8_t* p = storage.data() + begin + static_cast<std::size_t>(r * stride + c) * elem;
+  if (elem == 4) {
+    std::memcpy(p, &bits, 4);
+  } else {
+    const auto v = static_cast<std::uint16_t>(bits);
+    std::memcpy(p, &v, 2);
+  }
+}
+
+std::uint64_t HostTensor::get_any(std::int64_t r, std::int64_t c) const {
+  if (elem != 8) return get(r, c);
+  std::uint64_t v;
+  std::memcpy(&v, storage.data() + begin + static_cast<std::size_t>(r * stride + c) * elem, 8);
+  return v;
+}
+
+void HostTensor::set_any(std::int64_t r, std::int64_t c, std::uint64_t bits) {
+  if (elem != 8) {
+    set(r, c, static_cast<std::uint32_t>(bits));
+    return;
+  }
+  std::memcpy(storage.data() + begin + static_cast<std::size_t>(r * stride + c) * elem, &bits, 8);
+}
+
+bool CaseBuffers::owns(std::size_t t) const {
+  for (std::size_t u = 0; u < t; ++u) {
+    if (storage_of[u] == storage_of[t]) return false;
+  }
+  return true;
+}
+
+CaseBuffers materialize(const Case& c) {
+  const Family& fam = *family_for(c.op);
+  const OpSpec& op = *fam.find_op(c.op);
+  CaseBuffers b;
+  b.storage_of.assign(op.tensors.size(), -1);
+  std::vector<std::uint64_t> row;
+  int input_index = 0;
+  for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+    const TensorSpec& spec = op.tensors[t];
+    const TensorLayout& l = c.tensors[t];
+    if (spec.output() && l.in_place && spec.alias_of >= 0) {
+      b.storage_of[t] = b.storage_of[static_cast<std::size_t>(spec.alias_of)];
+      continue;
+    }
+    const int ti = static_cast<int>(t);
+    const std::int64_t cols = fam.columns(c, ti);
+    const std::int64_t rows = spec.rows ? c.num_tokens : 1;
+    const std::int64_t stride = spec.rows ? l.row_stride : cols;
+    const ElementType type = fam.element_type(c, ti);
+    HostTensor h = allocate(element_bytes(type, c.dtype), rows, cols, stride, l.offset);
+    h.integer = type != ElementType::kCaseDtype;
+    if (spec.output()) {
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::memset(h.storage.data() + h.begin + static_cast<std::size_t>(r * stride) * h.elem,
+                    kPoisonByte, static_cast<std::size_t>(cols) * h.elem);
+      }
+    } else {
+      for (std::int64_t r = 0; r < rows; ++r) {
+        DataRng rng(mix(mix(c.seed, static_cast<std::uint64_t>(input_index) + 1),
+                        static_cast<std::uint64_t>(r)));
+        row.assign(static_cast<std::size_t>(cols), 0);
+        fam.fill(c, ti, r, rng, row);
+        for (std::int64_t i = 0; i < cols; ++i) h.set_any(r, i, row[static_cast<std::size_t>(i)]);
+      }
+      ++input_index;
+    }
+    b.storage_of[t] = static_cast<int>(b.owned.size());
+    b.owned.push_back(std::move(h));
+  }
+  // Injections land on injectable inputs only: tensor indices are taken modulo their number.
+  std::vector<int> inputs;
+  for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+    if (op.tensors[t].injectable()) inputs.push_back(static_cast<int>(t));
+  }
+  for (const Injection& j : c.injections) {
+    if (c.num_tokens == 0 || inputs.empty()) break;
+    const int t =
+        inputs[static_cast<std::size_t>(j.tensor < 0 ? -j.tensor : j.tensor) % inputs.size()];
+    HostTensor& h = b.tensor(t);
+    if (h.rows == 0 || h.cols == 0) continue;
+    auto wrap = [](std::int64_t v, std::int64_t n) { return ((v % n) + n) % n; };
+    h.set(wrap(j.row, h.rows), wrap(j.col, h.cols), special_bits(c.dtype, j.kind));
+  }
+  return b;
+}
+
+std::vector<std::string> canary_damage(const OpSpec& op, const CaseBuffers& b) {
+  std::vector<std::string> damage;
+  for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+    if (!b.owns(t)) continue;
+    const HostTensor& h = b.owned[static_cast<std::size_t>(b.storage_of[t])];
+    for (std::size_t i = 0; i < h.storage.size(); ++i) {
+      if (!h.is_element[i] && h.storage[i] != canary_byte(i, h.begin)) {
+        const long long rel = static_cast<long long>(i) - static_cast<long long>(h.begin);
+        damage.push_back(std::string(op.tensors[t].name) + "@byte" + std::to_string(rel));
+        if (damage.size() >= 8) return damage;
+      }
+    }
+  }
+  return damage;
+}
+
+std::int64_t unwritten_elements(const OpSpec& op, const Case& c, const CaseBuffers& b) {
+  std::int64_t count = 0;
+  for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+    if (!op.tensors[t].output() || c.tensors[t].in_place) continue;
+    const HostTensor& h = b.tensor(static_cast<int>(t));
+    const std::uint64_t poison = h.elem == 8   ? ~std::uint64_t{0}
+                                 : h.elem == 4 ? 0xffffffffu
+                                               : 0xffffu;
+    for (std::int64_t r = 0; r < h.rows; ++r) {
+      for (std::int64_t i = 0; i < h.cols; ++i) count += h.get_any(r, i) == poison;
+    }
+  }
+  return count;
+}
+
+std::vector<float> row_values(const Case& c, const HostTensor& t, std::int64_t row) {
+  std::vector<float> v(static_cast<std::size_t>(t.cols));
+  for (std::int64_t i = 0; i < t.cols; ++i) {
+    v[static_cast<std::size_t>(i)] = value_of(c.dtype, t.get(row, i));
+  }
+  return v;
+}
+
+std::vector<void*> host_pointers(CaseBuffers& b, std::size_t tensors) {
+  std::vector<void*> p(tensors);
+  for (std::size_t t = 0; t < tensors; ++t) p[t] = b.tensor(static_cast<int>(t)).data();
+  return p;
+}
+
+std::vector<void*> placeholder_pointers(const Case& c) {
+  const Family& fam = *family_for(c.op);
+  const OpSpec& op = *fam.find_op(c.op);
+  std::vector<void*> p(op.tensors.size());
+  for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+    const TensorSpec& spec = op.tensors[t];
+    std::size_t base_t = t;
+    if (spec.output() && c.tensors[t].in_place && spec.alias_of >= 0) {
+      base_t = static_cast<std::size_t>(spec.alias_of);
+    }
+    const std::uintptr_t base = (std::uintptr_t{1} << 50) * (base_t + 1);
+    const std::size_t elem = element_bytes(fam.element_type(c, static_cast<int>(base_t)), c.dtype);
+    p[t] = c.num_tokens == 0
+               ? nullptr
+               : reinterpret_cast<void*>(
+                     base + static_cast<std::uintptr_t>(c.tensors[base_t].offset) * elem);
+  }
+  return p;
+}
+
+}  // namespace kc::props

@@ -1,0 +1,108 @@
+// The error bound of kconform's norm kernels (GPU and twin: bitwise the same) against the
+// profile they implement, derived from their arithmetic (kernels/src/rmsnorm/rmsnorm_row.h).
+//
+// Derivation. u = 2^-24, gamma(k) = k u / (1 - k u), compose(a, b) = a + b + a b (relative
+// errors of chained roundings), tiny = 2^-150 (the absolute error of an fp32 rounding that
+// underflows). Row of n elements, layout (lanes L, per-lane vectors of vec elements), so the
+// longest summation path has m = per_lane * vec fma steps and log2 L tree additions.
+//  1. Kernel input z: x exactly (rmsnorm); rn(s) exactly for the rounded-sum profiles (fp32 add
+//     then rounding to a 16-bit format cannot double-round: 24 >= 2p + 2 for p = 8, 11, and
+//     sums of 16-bit values that land in the fp32 subnormal range are exact); fl(s) = s(1 + e),
+//     |e| <= u, for the fp32-sum profiles (theta_z = u on z, 2u + u^2 on z^2).
+//  2. Sum of squares (non-negative terms, one rounding per step): relative error
+//     theta_ss = gamma(m + log2 L), plus an absolute (n + L) tiny from underflowing steps.
+//  3. q = fl(fl(ss / n) + eps): theta_q = compose(theta_ss, theta_z^2, u, u)
+//     + ((n + L) tiny / n + 2 tiny) / q.
+//  4. sqrt then 1/x, each correctly rounded: theta_sqrt = compose(1 - sqrt(1 - theta_q), u),
+//     theta_r = compose(theta_sqrt / (1 - theta_sqrt), u).
+//  5. kSingle: b = fl(fl(z r) w'), w' = w or fl(1 + w): theta_b = compose(theta_z, theta_r, u,
+//     u, theta_w'), theta_w' = u for the Gemma offset; absolute (|w'| + 1) tiny (1.01 slack).
+//     Output y = rn_T(b) with |b - v| <= E = theta_b |v| + abs, so y lies in
+//     [rn_T(v - E), rn_T(v + E)] (rn_T is monotone; for fp32 rows rn_T(b) = b).
+//  6. kCastBeforeWeight: a = fl(z r) with E_a = compose(theta_z, theta_r, u) |z R| + tiny; the
+//     stored xn lies in [rn_T(zR - E_a), rn_T(zR + E_a)]; y = rn_T(fl(w xn)) where w xn is
+//     exact in fp32 for 16-bit T (8+8 or 11+11 bits) up to underflow (tiny), and carries u for
+//     fp32 rows. The interval is the rounding of the extreme products.
+//  7. Residual output rn_T(fl(s)) = rn_T(s) exactly (point 1): it must equal the profile's.
+// Regimes of a row (see NormKernelBound::regime):
+//  - kBounded: finite inputs, n * q <= 2^126 (no partial sum of squares can overflow) and
+//    q >= 2^-100 (the absolute underflow terms stay below 2^-32 relative). Elements with a finite
+//    weight get the interval above; an element with a non-finite weight follows IEEE rules
+//    exactly (its output is +-inf or NaN on every implementation).
+//  - kSpecial: R is NaN, 0 or +inf (a NaN or infinity in the row, or q = 0): every output is
+//    fixed by IEEE rules applied to the profile (NaN, signed zeros), so the kernel must match the
+//    profile's bits exactly (any NaN for NaN).
+//  - kOutOfRange: finite inputs whose fp32 sum of squares overflows or underflows: the bound does
+//    not hold and the case is counted as not applicable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "kc/kernels/rmsnorm.h"
+#include "kc/props/buffers.h"
+#include "kc/ref/rmsnorm.h"
+
+namespace kc::props {
+
+struct Interval {
+  std::uint32_t lo = 0;  // bit patterns, lo <= hi by value
+  std::uint32_t hi = 0;
+};
+
+class NormKernelBound {
+ public:
+  NormKernelBound(ref::NormProfile profile, DType dtype, std::int64_t hidden);
+
+  enum class Regime { kBounded, kSpecial, kOutOfRange };
+  // The regime of a row (see the header comment); *why names the rule for kOutOfRange.
+  Regime regime(const ref::NormRowInput& in, const ref::NormRowResult& r, std::string* why) const;
+  // In a kBounded row: an element whose weight is not finite, or whose exact value is not
+  // (legacy_mixed scales rn(s), which can overflow, by the R of the finite s), follows the exact
+  // IEEE rules.
+  static bool exact_element(const ref::NormRowInput& in, const ref::NormRowResult& r,
+                            std::int64_t i);
+  // Exact rule: the same bits, or any NaN for a NaN.
+  bool matches_exactly(std::uint32_t expected, std::uint32_t observed) const;
+
+  // Admissible outputs for element i of a kBounded row. For fp32 rows the output is the fp32
+  // value b itself, so the interval holds the fp32 values inside [v - E, v + E]; for 16-bit rows
+  // it is [rn_T(v - E), rn_T(v + E)].
+  Interval y_interval(const ref::NormRowInput& in, const ref::NormRowResult& r,
+                      std::int64_t i) const;
+
+  // Whether y lies in the interval (by value; NaN never does).
+  bool admits(const Interval& iv, std::uint32_t y) const;
+
+  // The largest ULP error an admissible output can have: the bound reported next to a result.
+  double interval_ulps(const Interval& iv, const ref::Exact& v) const;
+
+  // The worst case of interval_ulps over kBounded rows without underflow, in closed form.
+  // 16-bit rows: |rn(a) - v| <= ulp(v)/2 + 2 |a - v| for any a, so 5. gives
+  // 0.5 + 2 theta_b 2^p (|v| / ulp(v) < 2^p), and 6. gives 0.5 + 2 * 2.01: the stored xn may be
+  // one ulp from rn(zR), which moves w xn by less than 2.01 ulp(y). fp32 rows: |y - v| <= E, so
+  // theta_b 2^24 (times the 1.01 slack); cast-before-weight adds the product's rounding (u).
+  double worst_case_ulps() const;
+
+  // Relative error bounds, for reports.
+  double theta_r() const { return theta_r_; }
+  double theta_b() const { return theta_b_; }
+
+ private:
+  Interval bracket(const ref::Exact& lo, const ref::Exact& hi) const;
+  std::uint32_t step(std::uint32_t bits, bool up) const;
+
+  ref::NormProfile profile_;
+  ref::NormStructure structure_;
+  DType dtype_;
+  ref::Format format_;
+  std::int64_t hidden_;
+  RowLayout layout_;
+  double theta_z_ = 0;   // relative error of the kernel's z
+  double theta_ss_ = 0;  // of the sum of squares (without theta_z)
+  double theta_r_ = 0;   // of r, without the row's absolute underflow term
+  double theta_b_ = 0;   // of the kSingle pre-rounding value
+  double theta_a_ = 0;   // of fl(z r)
+};
+
+}  // namespace kc::props

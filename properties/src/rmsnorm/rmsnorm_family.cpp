@@ -1,0 +1,262 @@
+// The norm family (rmsnorm, fused_add_rmsnorm) in harness terms: its ops, tensors and profiles,
+// its case parameters (hidden, eps) and their generator, the value classes and data of its
+// tensors, the precision bucket of a case and the report description. The comparison with the
+// exact profiles is rmsnorm_expectation.cpp; kconform's kernels' bound is rmsnorm_bound.h.
+#include <algorithm>
+#include <cmath>
+
+#include "kc/props/generators.h"
+#include "kc/props/subject.h"
+#include "rmsnorm_family.h"
+
+namespace kc::props {
+namespace {
+
+void fill_row(DType d, NormRowClass cls, float eps, std::int64_t n, DataRng& rng,
+              std::vector<std::uint64_t>& out) {
+  out.resize(static_cast<std::size_t>(n));
+  if (n <= 0) return;
+  const double sigma = std::exp2(4.0 * static_cast<double>(rng.next() % 3) - 4.0);
+  const float constant = static_cast<float>(rng.normal() * 2 + 0.5);
+  const std::int64_t hot = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    float v = 0;
+    const float sign = rng.coin() ? -1.0f : 1.0f;
+    switch (cls) {
+      case NormRowClass::kNormal:
+        v = static_cast<float>(rng.normal() * sigma);
+        break;
+      case NormRowClass::kTiny:
+        v = sign * rng.magnitude(-24, -12);
+        break;
+      case NormRowClass::kHuge:
+        v = sign * (d == DType::kFp16 ? rng.magnitude(10, 15.9) : rng.magnitude(20, 40));
+        break;
+      case NormRowClass::kSubnormal:
+        out[static_cast<std::size_t>(i)] = rng.subnormal_bits(d);
+        continue;
+      case NormRowClass::kZero:
+        v = sign * 0.0f;
+        break;
+      case NormRowClass::kConstant:
+        v = constant;
+        break;
+      case NormRowClass::kOneHot:
+        v = i == hot ? static_cast<float>(rng.normal() * 4 + 1) : 0.0f;
+        break;
+      case NormRowClass::kAlternating:
+        v = (i % 2 ? -1.0f : 1.0f) * (std::fabs(constant) + 0.25f);
+        break;
+      case NormRowClass::kEpsDominated:
+        v = static_cast<float>(rng.normal() * std::sqrt(static_cast<double>(eps)) * 0x1p-8);
+        break;
+      case NormRowClass::kCount:
+        break;
+    }
+    out[static_cast<std::size_t>(i)] = quantize(d, v);
+  }
+}
+
+void fill_weight(DType d, NormWeightClass cls, std::int64_t n, DataRng& rng,
+                 std::vector<std::uint64_t>& out) {
+  out.resize(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    float v = 1;
+    switch (cls) {
+      case NormWeightClass::kNormal:
+        v = static_cast<float>(1 + 0.1 * rng.normal());
+        break;
+      case NormWeightClass::kOnes:
+        v = 1;
+        break;
+      case NormWeightClass::kNearMinusOne: {
+        const float toward = rng.coin() ? 1.0f : -1.0f;  // drawn before the magnitude
+        v = -1.0f + toward * rng.magnitude(-10, -3);
+      } break;
+      case NormWeightClass::kWide:
+        v = static_cast<float>(4 * rng.normal());
+        break;
+      case NormWeightClass::kCount:
+        break;
+    }
+    out[static_cast<std::size_t>(i)] = quantize(d, v);
+  }
+}
+
+// Hidden sizes weighted toward edges: powers of two and +-1, multiples of 8 +- 4, model sizes,
+// plus uniform sizes; with `unsupported`, now and then 0 or kMaxHidden + 1.
+rc::Gen<std::int64_t> gen_hidden(std::int64_t cap, bool unsupported) {
+  std::vector<std::int64_t> edges;
+  for (std::int64_t p = 16; p <= cap; p *= 2) {
+    for (std::int64_t d : {-1, 0, 1}) edges.push_back(p + d);
+  }
+  for (std::int64_t h : {769, 3584, 3420, 5120, 7168, 16385}) {
+    if (h <= cap + 1) edges.push_back(h);
+  }
+  const std::int64_t top = std::max<std::int64_t>(cap, 16);
+  std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> choices = {
+      {4, rc::gen::inRange<std::int64_t>(1, top + 1)},
+      {4, rc::gen::elementOf(edges)},
+      // Multiples of 8 +- 4: the d % 8 == 4 shapes that vector paths get wrong.
+      {2, rc::gen::map(rc::gen::inRange<std::int64_t>(2, std::max<std::int64_t>(top / 8, 3)),
+                       [](std::int64_t m) { return m * 8 + 4; })},
+  };
+  if (unsupported) {
+    choices.push_back({1, rc::gen::element<std::int64_t>(0, kMaxHidden + 1, kMaxHidden + 8)});
+  }
+  return weighted(choices);
+}
+
+// The largest supported hidden the generator draws (scaled by RapidCheck's size).
+constexpr std::int64_t kMaxGeneratedHidden = 16384;
+
+const std::vector<ClassInfo> kRowClasses = {
+    {"normal", 8},   {"tiny", 1},    {"huge", 1},        {"subnormal", 1},    {"zero", 1},
+    {"constant", 1}, {"one_hot", 1}, {"alternating", 1}, {"eps_dominated", 1}};
+const std::vector<ClassInfo> kWeightClasses = {
+    {"normal", 4}, {"ones", 1}, {"near_minus_one", 1}, {"wide", 1}};
+
+class NormFamily : public Family {
+ public:
+  NormFamily() {
+    using R = ref::NormProfile;
+    ops_ = {
+        {"rmsnorm",
+         {{"input", TensorRole::kInput},
+          {"weight", TensorRole::kWeight, ElementType::kCaseDtype, -1, false},
+          {"output", TensorRole::kOutput, ElementType::kCaseDtype, 0}},
+         {}},
+        {"fused_add_rmsnorm",
+         {{"input", TensorRole::kInput},
+          {"residual", TensorRole::kInput},
+          {"weight", TensorRole::kWeight, ElementType::kCaseDtype, -1, false},
+          {"output", TensorRole::kOutput, ElementType::kCaseDtype, 0},
+          {"residual_out", TensorRole::kOutput, ElementType::kCaseDtype, 1}},
+         {}},
+    };
+    // The profile table is the reference's (reference/include/kc/ref/rmsnorm.h).
+    for (R p : ref::kAllNormProfiles) {
+      ops_[ref::is_fused(p) ? 1 : 0].profiles.push_back(ref::profile_name(p));
+    }
+  }
+
+  std::string name() const override { return kNormFamily; }
+  const std::vector<OpSpec>& ops() const override { return ops_; }
+  std::vector<ParamSpec> params() const override {
+    return {{"hidden", ParamKind::kInt}, {"eps", ParamKind::kFp32}};
+  }
+
+  rc::Gen<std::vector<Param>> gen_params(const GenContext& ctx) const override {
+    // Size 0..100 scales the largest hidden from 64 to the cap.
+    const std::int64_t cap = std::max<std::int64_t>(
+        64, std::min<std::int64_t>(kMaxGeneratedHidden,
+                                   64 + (kMaxGeneratedHidden - 64) * ctx.size / 100));
+    const bool unsupported = ctx.unsupported;
+    return rc::gen::exec([=] {
+      const std::int64_t hidden = *gen_hidden(cap, unsupported);
+      const float eps = *weighted<float>(
+          {{8, rc::gen::element(1e-6f, 1e-5f, 0x1p-7f)},
+           {unsupported ? std::size_t{1} : std::size_t{0}, rc::gen::element(-1e-6f, 0.0f)}});
+      Param h{"hidden", ParamKind::kInt, hidden, 0};
+      Param e{"eps", ParamKind::kFp32, 0, static_cast<double>(eps)};
+      return std::vector<Param>{h, e};
+    });
+  }
+
+  std::int64_t columns(const Case& c, int) const override { return norm_hidden(c); }
+
+  const std::vector<ClassInfo>& row_classes() const override { return kRowClasses; }
+  const std::vector<ClassInfo>& weight_classes() const override { return kWeightClasses; }
+
+  rc::Gen<std::uint8_t> gen_row_class(const GenContext& ctx) const override {
+    auto k = [](NormRowClass c) { return static_cast<std::uint8_t>(c); };
+    std::vector<std::pair<std::size_t, rc::Gen<std::uint8_t>>> c = {
+        {8, rc::gen::just(k(NormRowClass::kNormal))},
+        {6, rc::gen::element(k(NormRowClass::kTiny), k(NormRowClass::kHuge),
+                             k(NormRowClass::kSubnormal), k(NormRowClass::kZero),
+                             k(NormRowClass::kConstant), k(NormRowClass::kOneHot),
+                             k(NormRowClass::kAlternating), k(NormRowClass::kEpsDominated))},
+    };
+    // Special values: huge rows overflow fp16 sums and squares.
+    if (ctx.specials) c.push_back({4, rc::gen::just(k(NormRowClass::kHuge))});
+    return weighted(c);
+  }
+
+  rc::Gen<std::uint8_t> gen_weight_class(const GenContext& ctx) const override {
+    auto k = [](NormWeightClass c) { return static_cast<std::uint8_t>(c); };
+    // Gemma's 1 + w: weights near -1 are where its offset matters.
+    const bool gemma = norm_structure(ctx.profile).weight_offset_one;
+    return weighted<std::uint8_t>(
+        {{4, rc::gen::just(k(NormWeightClass::kNormal))},
+         {2, rc::gen::element(k(NormWeightClass::kOnes), k(NormWeightClass::kWide))},
+         {gemma ? std::size_t{3} : std::size_t{1},
+          rc::gen::just(k(NormWeightClass::kNearMinusOne))}});
+  }
+
+  void fill(const Case& c, int t, std::int64_t row, DataRng& rng,
+            std::vector<std::uint64_t>& bits) const override {
+    const OpSpec& op = *find_op(c.op);
+    if (!op.tensors[static_cast<std::size_t>(t)].rows) {
+      fill_weight(c.dtype, static_cast<NormWeightClass>(c.weight_class), norm_hidden(c), rng, bits);
+    } else {
+      fill_row(c.dtype, static_cast<NormRowClass>(c.row_class(row)), norm_eps(c), norm_hidden(c),
+               rng, bits);
+    }
+  }
+
+  std::unique_ptr<Expectation> expect(const Case& c, const CaseBuffers& before) const override {
+    return norm_expectation(c, before);
+  }
+
+  std::string bucket(const Case& c) const override {
+    const std::int64_t h = norm_hidden(c);
+    if (h <= 0) return "hidden=0";
+    if (h > 16384) return "hidden>16384";
+    int b = 1;
+    while ((std::int64_t{1} << b) < h) ++b;
+    return "hidden<=" + std::to_string(std::int64_t{1} << b);
+  }
+
+  std::vector<std::string> bound_rules() const override { return {kFlushToZeroRule}; }
+
+  results::FamilyReport report() const override {
+    results::FamilyReport r;
+    r.family = name();
+    for (const OpSpec& op : ops_) {
+      r.ops.push_back(op.name);
+      for (const std::string& p : op.profiles) r.profiles.push_back(p);
+    }
+    r.bucket_param = "hidden";
+    r.shape_params = {"tokens", "hidden"};
+    r.bandwidth_axis = "hidden";
+    r.decode_axis = "tokens";
+    r.decode_profiles = {"rmsnorm.fp32", "rmsnorm.hf", "fused_add_rmsnorm.hf"};
+    results::PerfTarget bw;
+    bw.kind = "bandwidth";
+    bw.dtypes = {"bf16", "fp16"};
+    bw.param = "hidden";
+    bw.min_value = 2048;
+    bw.pct_copy = 90;
+    bw.text = "bf16/fp16 bandwidth shapes with hidden >= 2048 at >= 90 % of the copy ceiling";
+    results::PerfTarget dec;
+    dec.kind = "decode";
+    dec.dtypes = {"bf16", "fp16"};
+    dec.text = "bf16/fp16 decode shapes faster than the best peer at every shape, PDL off";
+    r.targets = {bw, dec};
+    return r;
+  }
+
+ private:
+  static ref::NormStructure norm_structure(const std::string& profile) {
+    ref::NormProfile p = ref::NormProfile::kRmsNormFp32;
+    ref::profile_from_name(profile, &p);
+    return ref::profile_structure(p);
+  }
+  std::vector<OpSpec> ops_;
+};
+
+}  // namespace
+
+KC_REGISTER_FAMILY(std::make_unique<NormFamily>());
+
+}  // namespace kc::props

@@ -1,0 +1,168 @@
+// Host twins of the norm kernels against the exact profiles they implement: every hidden size
+// 1..1024, a stratified sample up to 65536, random row strides and base offsets, in place and
+// out of place, a rotation of value and weight classes. Every output element must lie in the
+// admissible interval of NormKernelBound (derivation in rmsnorm_bound.h); the residual output
+// must be the correct rounding. Prints, per profile, the worst observed ULP error, the worst
+// interval bound met, the closed-form bound, and the exact-match fraction.
+//
+// Run one dtype per ctest (--gtest_filter=*fp32* etc.) so the two CI cores share the work.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "kc/props/buffers.h"
+#include "kc/props/family.h"
+#include "rmsnorm/rmsnorm_bound.h"
+#include "rmsnorm/rmsnorm_family.h"
+
+namespace kc::props {
+namespace {
+
+std::vector<std::int64_t> sweep_sizes() {
+  std::vector<std::int64_t> s;
+  for (std::int64_t h = 1; h <= 1024; ++h) s.push_back(h);
+  // Powers of two and their neighbours, multiples of 8 +- 4, model sizes, the maximum.
+  for (std::int64_t h :
+       {1025,  1028,  1536,  2047,  2048,  2049,  2052,  3072,  3584,  4092,  4095,  4096,
+        4097,  5120,  6144,  7168,  8188,  8191,  8192,  8193,  12288, 14336, 16383, 16384,
+        16385, 18432, 24576, 32767, 32768, 32769, 49152, 65532, 65535, 65536}) {
+    s.push_back(h);
+  }
+  return s;
+}
+
+// Classes whose rows stay inside the bound's domain (all of them do for eps > 0 except the
+// deliberately degenerate zero rows, which still are: q = eps).
+const NormRowClass kRowClasses[] = {
+    NormRowClass::kNormal,      NormRowClass::kTiny,         NormRowClass::kHuge,
+    NormRowClass::kSubnormal,   NormRowClass::kConstant,     NormRowClass::kOneHot,
+    NormRowClass::kAlternating, NormRowClass::kEpsDominated, NormRowClass::kZero};
+
+struct Stats {
+  double worst_observed = 0;
+  double worst_interval = 0;
+  double closed_form = 0;
+  std::int64_t elements = 0;
+  std::int64_t exact = 0;
+  std::int64_t rows = 0;
+  std::int64_t special = 0;       // elements checked by the exact IEEE rules
+  std::int64_t out_of_range = 0;  // rows outside the bound's range (counted, not checked)
+};
+
+class TwinVsReference : public ::testing::TestWithParam<DType> {};
+
+TEST_P(TwinVsReference, EveryProfileAndHiddenSize) {
+  const DType dtype = GetParam();
+  const ref::Format f = format_of(dtype);
+  std::mt19937_64 rng(0x6b63 + static_cast<int>(dtype));
+  const std::vector<std::int64_t> sizes = sweep_sizes();
+  std::printf("%-36s %5s %10s %10s %10s %10s %8s %8s\n", "profile", "dtype", "worst_ulp",
+              "interval", "closed", "exact%", "rows", "special");
+  for (const std::string& profile : norm_kernel_profiles()) {
+    const OpSpec* found = nullptr;
+    ASSERT_TRUE(find_profile(profile, nullptr, &found)) << profile;
+    const OpSpec& op = *found;
+    const bool fused = op.name == "fused_add_rmsnorm";
+    Stats st;
+    std::size_t k = 0;
+    for (std::int64_t hidden : sizes) {
+      ++k;
+      const float eps = k % 3 == 0 ? 1e-5f : k % 3 == 1 ? 1e-6f : 0x1p-7f;
+      Case c = norm_case(profile, dtype, hidden <= 1024 ? 2 : 1, hidden, eps, rng());
+      set_norm_classes(
+          c,
+          {kRowClasses[k % std::size(kRowClasses)], kRowClasses[(k / 3) % std::size(kRowClasses)]},
+          k % 4 == 0   ? NormWeightClass::kNearMinusOne
+          : k % 4 == 1 ? NormWeightClass::kWide
+          : k % 4 == 2 ? NormWeightClass::kNormal
+                       : NormWeightClass::kOnes);
+      const bool in_place = k % 2 == 0;
+      c.tensors.clear();
+      for (std::size_t t = 0; t < op.tensors.size(); ++t) {
+        TensorLayout l;
+        l.row_stride = hidden + static_cast<std::int64_t>(rng() % 3 == 0 ? rng() % 19 : 0);
+        l.offset = static_cast<std::int64_t>(rng() % 16);
+        l.in_place = op.tensors[t].output() && in_place;
+        c.tensors.push_back(l);
+      }
+      CaseBuffers b = materialize(c);
+      const std::vector<NormRowData> rows = capture_norm_rows(op, c, b);
+      std::vector<void*> ptr = host_pointers(b, op.tensors.size());
+      const Status s = fused ? fused_add_rmsnorm_twin(fused_add_rmsnorm_args(c, ptr))
+                             : rmsnorm_twin(rmsnorm_args(c, ptr));
+      ASSERT_TRUE(s.is_ok()) << s.to_string() << "\n" << describe(c);
+      ASSERT_EQ(unwritten_elements(op, c, b), 0) << describe(c);
+      ASSERT_TRUE(canary_damage(op, b).empty()) << describe(c);
+
+      const NormKernelBound bound(norm_profile(c), dtype, hidden);
+      st.closed_form = std::max(st.closed_form, bound.worst_case_ulps());
+      const HostTensor& y = b.tensor(tensor_index(op, "output"));
+      for (std::int64_t r = 0; r < c.num_tokens; ++r) {
+        const ref::NormRowInput in = norm_row_input(c, rows[static_cast<std::size_t>(r)]);
+        const ref::NormRowResult want = ref::evaluate(norm_profile(c), in);
+        std::string why;
+        ++st.rows;
+        const NormKernelBound::Regime regime = bound.regime(in, want, &why);
+        if (regime == NormKernelBound::Regime::kOutOfRange) {
+          ++st.out_of_range;
+          continue;
+        }
+        for (std::int64_t i = 0; i < hidden; ++i) {
+          const std::uint32_t got = y.get(r, i);
+          const std::uint32_t expected = want.y_bits[static_cast<std::size_t>(i)];
+          if (regime == NormKernelBound::Regime::kSpecial ||
+              NormKernelBound::exact_element(in, want, i)) {
+            ASSERT_TRUE(bound.matches_exactly(expected, got))
+                << profile << " special row " << r << " element " << i << ": observed "
+                << ref::describe_bits(f, got) << ", expected " << ref::describe_bits(f, expected)
+                << "\n"
+                << describe(c);
+            ++st.special;
+            continue;
+          }
+          const Interval iv = bound.y_interval(in, want, i);
+          const ref::Exact& v = want.y_exact[static_cast<std::size_t>(i)];
+          const double err = ref::ulp_error(f, got, v);
+          ASSERT_TRUE(bound.admits(iv, got))
+              << profile << " " << dtype_name(dtype) << " row " << r << " element " << i
+              << ": observed " << ref::describe_bits(f, got) << ", expected "
+              << ref::describe_bits(f, expected) << " (exact " << ref::to_decimal(v, 25)
+              << "), admissible [" << ref::describe_bits(f, iv.lo) << ", "
+              << ref::describe_bits(f, iv.hi) << "], ulp error " << err << "\n"
+              << describe(c);
+          st.worst_observed = std::max(st.worst_observed, err);
+          st.worst_interval = std::max(st.worst_interval, bound.interval_ulps(iv, v));
+          st.exact += got == expected;
+          ++st.elements;
+        }
+        if (fused) {
+          const HostTensor& ro = b.tensor(tensor_index(op, "residual_out"));
+          for (std::int64_t i = 0; i < hidden; ++i) {
+            ASSERT_EQ(ro.get(r, i), want.residual_bits[static_cast<std::size_t>(i)])
+                << profile << " residual_out row " << r << " element " << i << "\n"
+                << describe(c);
+          }
+        }
+      }
+    }
+    std::printf("%-36s %5s %10.4f %10.4f %10.4f %10.3f %8lld %8lld\n", profile.c_str(),
+                dtype_name(dtype), st.worst_observed, st.worst_interval, st.closed_form,
+                100.0 * static_cast<double>(st.exact) / static_cast<double>(st.elements),
+                static_cast<long long>(st.rows), static_cast<long long>(st.special));
+    EXPECT_LE(st.worst_observed, st.closed_form) << profile;
+    // The sweep's classes keep every finite row inside the bound's range.
+    EXPECT_EQ(st.out_of_range, 0) << profile;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, TwinVsReference,
+                         ::testing::Values(DType::kFp32, DType::kFp16, DType::kBf16),
+                         [](const ::testing::TestParamInfo<DType>& i) {
+                           return std::string(dtype_name(i.param));
+                         });
+
+}  // namespace
+}  // namespace kc::props

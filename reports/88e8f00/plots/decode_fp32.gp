@@ -1,9 +1,0 @@
-set terminal pngcairo size 900,520 font 'sans,10' noenhanced
-set output 'reports/88e8f00/decode_fp32.png'
-set title 'Decode shapes, fp32 (CUDA-graph replay, us per call)'
-set xlabel 'tokens'
-set ylabel 'us per call'
-set logscale x 2
-set key top left
-set yrange [0:*]
-plot 'reports/88e8f00/plots/decode_fp32.dat' index 0 with linespoints lw 2 title 'kconform rmsnorm.fp32 h=4096', 'reports/88e8f00/plots/decode_fp32.dat' index 2 with linespoints lw 2 title 'kconform rmsnorm.fp32 h=16384'
