@@ -43,6 +43,7 @@ class InvRms {
   }
 
   const Exact& value() const { return r_; }
+  const Exact& rel_error() const { return rel_; }
   const Exact& mean_sq_plus_eps() const { return q_; }
 
   // rn(d * R) for an exact d; *approx receives the 320-bit value of d * R.
@@ -135,6 +136,8 @@ NormRowResult evaluate_structure(const NormStructure& st, bool fused, const Norm
   InvRms r(z, Exact(in.eps));
   out.inv_rms = r.value();
   out.mean_sq_plus_eps = r.mean_sq_plus_eps();
+  // One more rounded operation (u R, d R) on top of R's own error.
+  out.approx_rel_error = r.rel_error() + 2 * exact_op_rel_error();
   out.y_exact.resize(n);
   out.y_bits.resize(n);
   out.scaled_times_r.resize(n);
