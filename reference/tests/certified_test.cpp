@@ -111,6 +111,13 @@ void check_neighbourhood(const Format& f, double b, Reach reach = Reach::kOneUlp
       }
       const double d = std::fabs(mid - sign * b);  // exact: a few ulps
       for (double rad : radii_around(d)) ASSERT_TRUE(decides_soundly(f, mid, rad));
+      if (k != 0 || sign < 0) continue;
+      // Radii of a fraction of the format's quantum reach the neighbouring boundaries too (the
+      // one a quarter quantum below a power of two included).
+      const double quantum = ulp(f, Exact(mid)).convert_to<double>();
+      for (double q : {0.2, 0.24, 0.26, 0.3, 0.45, 0.55, 0.7, 0.76, 1.1}) {
+        ASSERT_TRUE(decides_soundly(f, mid, q * quantum));
+      }
     }
   }
 }
@@ -155,11 +162,12 @@ TEST(CertifiedTest, ExhaustiveSixteenBitNeighbourhoods) {
 
 TEST(CertifiedTest, Fp32Samples) {
   std::mt19937 rng(2);
-  for (int i = 0; i < 8000; ++i) {
+  for (int i = 0; i < 6000; ++i) {
     // Finite positive patterns, weighted to the ends of the range.
     std::uint32_t b = rng() % kFp32.max_finite();
     if (i % 4 == 0) b = rng() % (1u << 24);                 // subnormals and the lowest binade
     if (i % 4 == 1) b = kFp32.max_finite() - rng() % 1000;  // the top binade
+    if (i % 4 == 2) b = (1 + static_cast<std::uint32_t>(rng() % 254)) << 23;  // powers of two
     check_neighbourhood(kFp32, midpoint_above(kFp32, b).convert_to<double>(), Reach::kThreeUlps);
     check_neighbourhood(kFp32, decode_double(kFp32, b), Reach::kThreeUlps);
     if (HasFatalFailure()) return;
@@ -395,11 +403,21 @@ TEST(CertifiedTest, UlpErrorWithinIsExactWhereTheDoubleIsNot) {
   EXPECT_FALSE(ulp_error_within(kBf16, 0x4281u, Exact(64.75), std::nextafter(0.5, 0.0)));
   // 320-bit subtraction that rounds onto the bound: y = 1 (fp32), v = 2^-10 +- 2^-329 (a
   // 320-bit number), |y - v| = 1 - 2^-10 -+ 2^-329, which rounds to 1 - 2^-10 in 320 bits.
-  // bound = (1 - 2^-10) / ulp(v) = (1 - 2^-10) 2^33 makes the rounded difference equal to
-  // bound * ulp; only the exact integer comparison can tell the two apart.
-  const double bound = std::ldexp(1 - 0x1p-10, 33);
-  EXPECT_TRUE(ulp_error_within(kFp32, 0x3f800000u, p2(-10) + p2(-329), bound));
-  EXPECT_FALSE(ulp_error_within(kFp32, 0x3f800000u, p2(-10) - p2(-329), bound));
+  // bound = (1 - 2^-10) / ulp(v) makes the rounded difference equal to bound * ulp (ulp(v) is
+  // 2^-33 above 2^-10, 2^-34 below); only the exact integer comparison tells them apart.
+  EXPECT_TRUE(
+      ulp_error_within(kFp32, 0x3f800000u, p2(-10) + p2(-329), std::ldexp(1 - 0x1p-10, 33)));
+  EXPECT_FALSE(
+      ulp_error_within(kFp32, 0x3f800000u, p2(-10) - p2(-329), std::ldexp(1 - 0x1p-10, 34)));
+  // The same in double for a point enclosure: y = 1, v = 2^-20 -+ 2^-73 or 2^-72 (doubles);
+  // 1 - v needs 72 or 73 bits, so TwoSum leaves a low part of -+2^-72 / 2^-73 under
+  // dh = 1 - 2^-20 = bound * ulp(v) exactly.
+  EXPECT_EQ(compare_ulp_error(kFp32, 0x3f800000u, Enclosure{0x1p-20 + 0x1p-72, 0.0},
+                              std::ldexp(1 - 0x1p-20, 43)),
+            UlpCompare::kWithin);
+  EXPECT_EQ(compare_ulp_error(kFp32, 0x3f800000u, Enclosure{0x1p-20 - 0x1p-73, 0.0},
+                              std::ldexp(1 - 0x1p-20, 44)),
+            UlpCompare::kBeyond);
   // Special values.
   const Exact inf = std::numeric_limits<Exact>::infinity();
   const Exact nan = std::numeric_limits<Exact>::quiet_NaN();
