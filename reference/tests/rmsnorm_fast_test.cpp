@@ -324,7 +324,9 @@ TEST(RmsNormFastTest, Fp32FallbackRateIsMeasured) {
     }
   }
   tally.print("fp32 random rows, fast path alone");
-  EXPECT_LT(tally.fallback, 64);  // 2^26 elements at about 2^-26
+  // 2^26 elements at about 2^-26 (gemma's wider radius: 2^-25.5) leave one or two undecided;
+  // 16 would be a radius several times wider than derived.
+  EXPECT_LT(tally.fallback, 16);
 }
 
 // --- Exact ties and near-ties.
