@@ -129,10 +129,10 @@ std::vector<std::int64_t>& pending_scratch() {
   return pending;
 }
 
-// rn(s) of each element as a double, from pass A to pass B (decoding the pattern again costs
-// more than the memory).
-std::vector<double>& rounded_sum_scratch() {
-  thread_local std::vector<double> rs;
+// rn(s) of each element, from pass A to pass B (decoding the pattern again costs more than
+// the memory). A float holds it exactly: every fp32, fp16 and bf16 value is a float.
+std::vector<float>& rounded_sum_scratch() {
+  thread_local std::vector<float> rs;
   return rs;
 }
 
@@ -204,9 +204,9 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
     out->residual.resize(n);
     std::uint32_t* rb = out->residual_bits.data();
     Enclosure* re = out->residual.data();
-    std::vector<double>& rsv = rounded_sum_scratch();
+    std::vector<float>& rsv = rounded_sum_scratch();
     if (kUsesRounded) rsv.resize(n);
-    double* rsp = rsv.data();
+    float* rsp = rsv.data();
     std::uint32_t overflow = 0;
     for (std::size_t i = 0; i < n; ++i) {
       bad |= not_finite(x[i]) | not_finite(r[i]);
@@ -216,7 +216,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
       rb[i] = b;
       re[i] = {s.hi, std::fabs(s.lo)};
       if (kUsesRounded) {
-        rsp[i] = rs;
+        rsp[i] = static_cast<float>(rs);
         overflow |= (b & ~fc.sign_mask) == fc.exponent_mask;
       }
       if (kSs == NormSource::kSum) {
@@ -264,7 +264,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
   std::uint32_t* yb = out->y_bits.data();
   Enclosure* ye = out->y.data();
   Enclosure* ue = out->scaled_times_r.data();
-  const double* rsp = rounded_sum_scratch().data();
+  const float* rsp = rounded_sum_scratch().data();
   std::vector<std::int64_t>& pending = pending_scratch();
   pending.clear();
   for (std::size_t i = 0; i < n; ++i) {
