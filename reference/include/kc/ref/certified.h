@@ -10,9 +10,10 @@
 // ever faster, never less certain.
 //
 // Scope: formats with precision <= 24 and at most 8 exponent bits (fp32, fp16, bf16, the fp8
-// formats): every value, midpoint and overflow threshold of such a format is a double. Values
-// are assumed to lie within 2^-900 .. 2^900 in magnitude (or be 0 / non-finite), so that no
-// double operation of a fast path over- or underflows; every caller states why its values do.
+// formats): every value, midpoint and overflow threshold of such a format is a double. The
+// functions here accept any double; a fast path that derives an error bound with relative
+// rounding errors must keep its own values away from double over- and underflow and say why
+// (the norm path's lie within 2^-600 .. 2^600).
 //
 // Exactness of the ULP-error comparison (DESIGN.md section 4, ulp_error): ulp_error() returns
 // the exact fraction as a double, so `ulp_error(...) <= bound` misjudges errors that round onto
@@ -52,9 +53,12 @@ double decode_double(const Format& f, std::uint32_t bits);
 // True, with *bits the correct rounding of the enclosed value, when no rounding boundary of f
 // lies in the closed enclosure: no midpoint between neighbours, not the overflow threshold, and
 // not zero unless the value is exactly zero (the sign of the result must be settled). False,
-// *bits unspecified, otherwise. rad = 0 and non-finite mid are always decided (exact values;
-// an exact tie rounds to even). Rigorous under double rounding: the derivation is next to the
-// implementation (src/certified_core.h); the enclosure's endpoints are never formed.
+// *bits unspecified, otherwise, and also when the enclosure misses a boundary by less than
+// one double rounding (the distance exceeds rad by less than 2^-50 rad, or by one subnormal
+// step where rad scaled to the format's quantum underflows; the test holds it to that).
+// rad = 0 and non-finite mid are always decided (exact values; an exact tie rounds to even).
+// Rigorous under double rounding: the derivation is next to the implementation
+// (src/certified_core.h); the enclosure's endpoints are never formed.
 bool decide_rounding(const Format& f, const Enclosure& e, std::uint32_t* bits);
 
 // The same decision for a 320-bit value: the exact value lies within rad (>= 0) of mid.
