@@ -12,9 +12,11 @@
 // Notation: u = 2^-53 (double unit roundoff), rn = round to nearest double, n = hidden,
 // S = sum z_i^2, q = S / n + eps, R = 1 / sqrt(q); t is the exact value that multiplies R to
 // give the rounded quantity (t = u w' for u R w', t = u for the inner rn(u R)). Facts used:
-// |rn(x) - x| <= u |x| and <= u |rn(x)| (no underflow: every double value here lies between
-// 2^-600 and 2^600, because inputs are floats, |x| in [2^-149, 2^128], and R in
-// [2^-141, 2^162] for n <= 2^24); two_sum / two_prod are exact (certified_core.h).
+// |rn(x) - x| <= u |x| and <= u |rn(x)| (no underflow: every nonzero double value here lies
+// between 2^-600 and 2^600, because inputs are floats, |x| in [2^-149, 2^128], so |s| < 2^129,
+// squares and products u w' lie in [2^-298, 2^258], q in [2^-322, 2^258] and R in
+// [2^-130, 2^161] for n <= 2^24, and every error term two_sum / two_prod produce is a multiple
+// of 2^-402); two_sum / two_prod are exact (certified_core.h).
 //
 // Inputs are single floats (exact doubles). Products of two of them (u w with u a float or a
 // format value) have at most 48 significant bits and are exact in double; 1 + w and

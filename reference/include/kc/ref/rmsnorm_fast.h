@@ -67,6 +67,8 @@ struct FastNormRowResult {
 };
 
 // The fast certified evaluation (see the file comment). The second form reuses out's storage.
+// Thread-safe: the scratch space is per thread. Every row evaluate() accepts is accepted:
+// the exact path takes those the fast one does not.
 FastNormRowResult evaluate_fast(NormProfile p, const NormRowInput& in);
 void evaluate_fast(NormProfile p, const NormRowInput& in, FastNormRowResult* out);
 
