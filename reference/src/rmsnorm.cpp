@@ -2,55 +2,15 @@
 // the certified rounding of products with R.
 #include "kc/ref/rmsnorm.h"
 
-#include <boost/multiprecision/cpp_int.hpp>
 #include <limits>
+
+#include "dyadic.h"
 
 namespace kc::ref {
 namespace mp = boost::multiprecision;
 namespace {
 
-// An exact dyadic rational m * 2^e, for the rare roundings the 320-bit approximation cannot
-// settle. No precision limit: cpp_int grows as needed.
-struct Dyadic {
-  mp::cpp_int m;
-  int e = 0;
-
-  static Dyadic of(const Exact& v) {  // v finite; exact (v has at most 320 significant bits)
-    Dyadic d;
-    if (v == 0) return d;
-    int k = 0;
-    const Exact frac = mp::frexp(v, &k);
-    d.m = mp::ldexp(frac, static_cast<int>(kExactBits)).convert_to<mp::cpp_int>();
-    d.e = k - static_cast<int>(kExactBits);
-    return d;
-  }
-  static Dyadic of_int(std::int64_t v) {
-    Dyadic d;
-    d.m = v;
-    return d;
-  }
-  friend Dyadic operator*(const Dyadic& a, const Dyadic& b) {
-    Dyadic r;
-    r.m = a.m * b.m;
-    r.e = a.e + b.e;
-    return r;
-  }
-  friend Dyadic operator+(const Dyadic& a, const Dyadic& b) {
-    if (a.m == 0) return b;
-    if (b.m == 0) return a;
-    const int e = std::min(a.e, b.e);
-    Dyadic r;
-    r.m = (a.m << (a.e - e)) + (b.m << (b.e - e));
-    r.e = e;
-    return r;
-  }
-  friend int compare(const Dyadic& a, const Dyadic& b) {
-    const int e = std::min(a.e, b.e);
-    const mp::cpp_int am = a.m << (a.e - e);
-    const mp::cpp_int bm = b.m << (b.e - e);
-    return am < bm ? -1 : am > bm ? 1 : 0;
-  }
-};
+using detail::Dyadic;
 
 // R = 1 / sqrt(mean(z^2) + eps) of one row, and certified rounding of d * R.
 class InvRms {
@@ -83,6 +43,7 @@ class InvRms {
   }
 
   const Exact& value() const { return r_; }
+  const Exact& rel_error() const { return rel_; }
   const Exact& mean_sq_plus_eps() const { return q_; }
 
   // rn(d * R) for an exact d; *approx receives the 320-bit value of d * R.
@@ -175,6 +136,8 @@ NormRowResult evaluate_structure(const NormStructure& st, bool fused, const Norm
   InvRms r(z, Exact(in.eps));
   out.inv_rms = r.value();
   out.mean_sq_plus_eps = r.mean_sq_plus_eps();
+  // One more rounded operation (u R, d R) on top of R's own error.
+  out.approx_rel_error = r.rel_error() + 2 * exact_op_rel_error();
   out.y_exact.resize(n);
   out.y_bits.resize(n);
   out.scaled_times_r.resize(n);

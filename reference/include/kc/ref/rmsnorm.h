@@ -82,6 +82,13 @@ struct NormRowResult {
   std::vector<Exact> scaled_times_r;
   Exact mean_sq_plus_eps;
   Exact inv_rms;
+  // Bound on the relative error of every approximated (irrational) value above: inv_rms,
+  // mean_sq_plus_eps, scaled_times_r, and y_exact where there is no cast before the weight
+  // (a cast-before-weight y_exact is dyadic and exact; so are the residual values, and the
+  // NaN / infinite / zero values of special rows). Below 2^-290 for hidden < 2^26. An
+  // ULP-error decision closer than this to its bound is undecidable from these values
+  // (compare_ulp_error in certified.h returns kUndecided for it).
+  Exact approx_rel_error;
   int exact_decisions = 0;  // roundings that needed the exact integer comparison
 };
 
