@@ -1,8 +1,10 @@
 // Correct rounding, decoding and ULP error for the storage formats (see format.h).
 #include "kc/ref/format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -102,6 +104,65 @@ std::uint32_t round_to(const Format& f, const Exact& v, Exact* boundary_distance
   }
   return sign | (static_cast<std::uint32_t>(biased) << f.fraction_bits()) |
          (static_cast<std::uint32_t>(n) & f.fraction_mask());
+}
+
+// v = m 2^(e-52) with m the 53-bit significand; the target quantum is 2^q, q = max(e, emin) -
+// (p - 1), so n = m >> (q - e + 52) (a shift of at least 52 - 23 = 29) and the dropped bits
+// decide the rounding against the half quantum. Double subnormals (|v| < 2^-1022) are far below
+// half the smallest subnormal of every format (>= 2^-150) and round to zero.
+std::uint32_t round_double(const Format& f, double v) {
+  if (std::isnan(v)) return f.canonical_nan();
+  const bool neg = std::signbit(v);
+  const std::uint32_t sign = neg ? f.sign_mask() : 0u;
+  if (std::isinf(v)) return f.infinity(neg);
+  std::uint64_t b = 0;
+  std::memcpy(&b, &v, sizeof b);
+  const int biased_e = static_cast<int>((b >> 52) & 0x7ff);
+  if (biased_e == 0) return sign;
+  const int e = biased_e - 1023;
+  const std::uint64_t m = (b & ((std::uint64_t{1} << 52) - 1)) | (std::uint64_t{1} << 52);
+  const int q = std::max(e, f.emin()) - f.fraction_bits();
+  const int shift = q - (e - 52);
+  std::uint64_t n = 0;
+  if (shift < 64) {
+    n = m >> shift;
+    const std::uint64_t rest = m & ((std::uint64_t{1} << shift) - 1);
+    const std::uint64_t half = std::uint64_t{1} << (shift - 1);
+    if (rest > half || (rest == half && (n & 1u))) ++n;
+  }
+  int qq = q;
+  if (n == (std::uint64_t{1} << f.precision)) {
+    n >>= 1;
+    ++qq;
+  }
+  if (n == 0) return sign;
+  if (n < (std::uint64_t{1} << f.fraction_bits())) return sign | static_cast<std::uint32_t>(n);
+  const int biased = qq + f.fraction_bits() + f.bias();
+  if (biased >= (1 << f.exponent_bits) - 1) return f.infinity(neg);
+  return sign | (static_cast<std::uint32_t>(biased) << f.fraction_bits()) |
+         (static_cast<std::uint32_t>(n) & f.fraction_mask());
+}
+
+float decode_float(const Format& f, std::uint32_t bits) {
+  if (f == kFp32 || f == kBf16) {
+    // fp32, and bf16 (the top half of an fp32 pattern).
+    const std::uint32_t w = f == kFp32 ? bits : bits << 16;
+    float v = 0;
+    std::memcpy(&v, &w, sizeof v);
+    return v;
+  }
+  const std::uint32_t e = (bits & f.exponent_mask()) >> f.fraction_bits();
+  const std::uint32_t frac = bits & f.fraction_mask();
+  float v = 0;
+  if (e == (1u << f.exponent_bits) - 1u) {
+    v = frac ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  } else if (e == 0) {
+    v = std::ldexp(static_cast<float>(frac), f.emin() - f.fraction_bits());
+  } else {
+    v = std::ldexp(static_cast<float>((1u << f.fraction_bits()) | frac),
+                   static_cast<int>(e) - f.bias() - f.fraction_bits());
+  }
+  return sign_bit(f, bits) ? -v : v;
 }
 
 Exact ulp(const Format& f, const Exact& v) {
