@@ -954,10 +954,11 @@ TEST(ActAndMulTest, RowsRoundTheirOwnExactValues) {
 }
 
 // Every finite nonzero gate of bf16 and fp16 and a sample of fp32 gates (every act): the
-// enclosures of the first level and of level Q overlap, whatever the first level decides level Q
-// agrees with, the table's rounding (act_value) is that decision, and the first level is
-// accurate enough for act_exact (err <= 2^26 units: relative 2^-101). Prints how often the first
-// level could not decide rn(act) and how often act_value had to widen.
+// enclosures of the first level and of level Q overlap (for Q = 1024 also those of 320 and Q),
+// whatever the first level decides level Q agrees with, the table's rounding (act_value) is that
+// decision, and the first level is accurate enough for act_exact (err <= 2^26 units: relative
+// 2^-101). Prints how often the first level could not decide rn(act) and how often act_value had to
+// widen.
 template <unsigned Q>
 void cross_check_levels(const char* label, int fp32_samples) {
   std::mt19937 rng(12);
@@ -991,6 +992,15 @@ void cross_check_levels(const char* label, int fp32_samples) {
             mp::abs(vq) * Real<1200>(aq.err) * mp::ldexp(Real<1200>(1), 1 - static_cast<int>(Q));
         ASSERT_LE(mp::abs(v1 - vq), r1 + rq)
             << act_function_name(a) << " " << describe_bits(f, b) << ": levels disjoint";
+        if constexpr (Q == 1024) {
+          // And the middle level against the last, at its own (much finer) resolution.
+          const Approx<320> a2 = act_approx<320>(a, g);
+          ASSERT_TRUE(a2.usable()) << describe_bits(f, b);
+          const Real<1200> v2(a2.value);
+          const Real<1200> r2 = mp::abs(v2) * Real<1200>(a2.err) * mp::ldexp(Real<1200>(1), -319);
+          ASSERT_LE(mp::abs(v2 - vq), r2 + rq)
+              << act_function_name(a) << " " << describe_bits(f, b) << ": 320/1024 disjoint";
+        }
         std::uint32_t b1 = 0;
         std::uint32_t bq = 0;
         const bool d1 = round_certified(f, a1, &b1);

@@ -307,6 +307,15 @@ TEST(ElementaryTest, RoundCertifiedRefusesBoundaries) {
   EXPECT_EQ(bits, 0xbf80u);
   a.err = 0x1p30;  // width 2^-97: now holds the midpoint
   EXPECT_FALSE(round_certified(kBf16, a, &bits));
+  // Enclosures whose candidate is the upper neighbour: only the boundary below refuses them.
+  // 1 + 3 2^-8 lies between 0x3f81 (odd) and 0x3f82: a tie rounds up, to the even one.
+  const Real<128> mid2 = 1 + mp::ldexp(Real<128>(3), -8);
+  a.value = mid2;
+  a.err = 0;
+  EXPECT_FALSE(round_certified(kBf16, a, &bits));
+  a.value = mid + mp::ldexp(Real<128>(1), -100);  // candidate 0x3f81, enclosure below mid
+  a.err = 0x1p30;
+  EXPECT_FALSE(round_certified(kBf16, a, &bits));
   // Overflow threshold of fp16: 65520. Just above rounds to inf, just below to 65504.
   a.err = 10;
   a.value = Real<128>(65520) * (1 + mp::ldexp(Real<128>(1), -90));

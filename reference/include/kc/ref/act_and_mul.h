@@ -107,7 +107,7 @@ struct ActRowInput {
 
 // Relative error bound of the high-precision values y_exact and act_exact: |exact - v| <=
 // 2^kActExactRelErrorLog2 |exact| for every finite nonzero value of magnitude >= 2^-1048576.
-// Smaller magnitudes (silu/gelu/gelu_tanh of gates beyond about -7e5, -1200, -230, which round
+// Smaller magnitudes (silu/gelu/gelu_tanh of gates beyond about -7.3e5, -1205, -217, which round
 // to zero after any product with a format value) are reported as a zero of the right sign.
 // Zeros, infinities and NaN are exact; torch's y_exact = rn(act) * u is exact.
 inline constexpr int kActExactRelErrorLog2 = -100;
