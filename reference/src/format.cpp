@@ -1,8 +1,10 @@
 // Correct rounding, decoding and ULP error for the storage formats (see format.h).
 #include "kc/ref/format.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -102,6 +104,28 @@ std::uint32_t round_to(const Format& f, const Exact& v, Exact* boundary_distance
   }
   return sign | (static_cast<std::uint32_t>(biased) << f.fraction_bits()) |
          (static_cast<std::uint32_t>(n) & f.fraction_mask());
+}
+
+float decode_float(const Format& f, std::uint32_t bits) {
+  if (f == kFp32 || f == kBf16) {
+    // fp32, and bf16 (the top half of an fp32 pattern).
+    const std::uint32_t w = f == kFp32 ? bits : bits << 16;
+    float v = 0;
+    std::memcpy(&v, &w, sizeof v);
+    return v;
+  }
+  const std::uint32_t e = (bits & f.exponent_mask()) >> f.fraction_bits();
+  const std::uint32_t frac = bits & f.fraction_mask();
+  float v = 0;
+  if (e == (1u << f.exponent_bits) - 1u) {
+    v = frac ? std::numeric_limits<float>::quiet_NaN() : std::numeric_limits<float>::infinity();
+  } else if (e == 0) {
+    v = std::ldexp(static_cast<float>(frac), f.emin() - f.fraction_bits());
+  } else {
+    v = std::ldexp(static_cast<float>((1u << f.fraction_bits()) | frac),
+                   static_cast<int>(e) - f.bias() - f.fraction_bits());
+  }
+  return sign_bit(f, bits) ? -v : v;
 }
 
 Exact ulp(const Format& f, const Exact& v) {

@@ -1,10 +1,15 @@
-// Exhaustive and property tests of decode / round_to for fp16, bf16 and fp32.
+// Exhaustive and property tests of decode / round_to (and their fast double/float variants)
+// for fp16, bf16 and fp32.
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <random>
 #include <vector>
 
+#include "kc/ref/certified.h"
 #include "kc/ref/format.h"
 
 namespace kc::ref {
@@ -144,6 +149,59 @@ rc::Gen<Exact> arbitrary_exact() {
 const Format& format_of(int i) {
   static const Format all[] = {kFp32, kFp16, kBf16};
   return all[i];
+}
+
+// round_double (the fast path of act_and_mul) against round_to: every value of the 16-bit
+// formats and of a sample of fp32 patterns, the midpoint above each, the doubles next to that
+// midpoint on both sides, negated; random doubles over the whole double range (subnormals and
+// overflow included); the specials.
+TEST(FormatTest, RoundDoubleMatchesRoundTo) {
+  std::mt19937_64 rng(9);
+  for (const Format& f : {kFp16, kBf16, kFp32}) {
+    const std::uint32_t count = f == kFp32 ? 200000u : 65536u;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      const std::uint32_t b = f == kFp32 ? static_cast<std::uint32_t>(rng()) : i;
+      if (is_nan(f, b) || is_inf(f, b)) continue;
+      const double v = decode(f, b).convert_to<double>();  // exact: at most 24 bits
+      const double mid = midpoint_above(f, b).convert_to<double>();
+      for (double x :
+           {v, mid, std::nextafter(mid, 0.0), std::nextafter(mid, 1e300 * (mid > 0 ? 1 : -1))}) {
+        for (double y : {x, -x}) {
+          ASSERT_EQ(round_double(f, y), round_to(f, Exact(y))) << f.name << " " << y;
+        }
+      }
+    }
+    for (int i = 0; i < 200000; ++i) {
+      const std::uint64_t w = rng();
+      double x = 0;
+      std::memcpy(&x, &w, sizeof x);
+      if (std::isnan(x)) continue;
+      ASSERT_EQ(round_double(f, x), round_to(f, Exact(x))) << f.name << " " << x;
+      const double y = std::ldexp(static_cast<double>(w >> 11), -static_cast<int>(w % 230) - 53);
+      ASSERT_EQ(round_double(f, y), round_to(f, Exact(y))) << f.name << " " << y;
+    }
+    EXPECT_TRUE(is_nan(f, round_double(f, std::nan(""))));
+    EXPECT_EQ(round_double(f, -std::numeric_limits<double>::infinity()), f.infinity(true));
+    EXPECT_EQ(round_double(f, -0.0), f.sign_mask());
+    EXPECT_EQ(round_double(f, -std::numeric_limits<double>::denorm_min()), f.sign_mask());
+  }
+}
+
+// decode_float is decode for every 16-bit pattern and a sample of fp32 ones.
+TEST(FormatTest, DecodeFloatMatchesDecode) {
+  std::mt19937 rng(10);
+  for (const Format& f : {kFp16, kBf16, kFp32}) {
+    for (std::uint32_t i = 0; i < 65536; ++i) {
+      const std::uint32_t b = f == kFp32 ? static_cast<std::uint32_t>(rng()) : i;
+      const float v = decode_float(f, b);
+      if (is_nan(f, b)) {
+        ASSERT_TRUE(std::isnan(v)) << f.name << " " << b;
+      } else {
+        ASSERT_EQ(Exact(v), decode(f, b)) << f.name << " " << b;
+        ASSERT_EQ(std::signbit(v), sign_bit(f, b)) << f.name << " " << b;
+      }
+    }
+  }
 }
 
 // The result is a nearest representable value: no other value of the format is closer.

@@ -79,6 +79,10 @@ std::uint32_t round_to(const Format& f, const Exact& v);
 // trust the result when *boundary_distance > e. Non-finite and zero v report +inf.
 std::uint32_t round_to(const Format& f, const Exact& v, Exact* boundary_distance);
 
+// The value of a bit pattern as a float (every fp16/bf16/fp32 value is one; NaN patterns give a
+// quiet NaN, whose payload is not kept).
+float decode_float(const Format& f, std::uint32_t bits);
+
 // Unit in the last place of v in format f (see the header comment). NaN for non-finite v.
 Exact ulp(const Format& f, const Exact& v);
 
