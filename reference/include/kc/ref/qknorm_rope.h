@@ -162,7 +162,7 @@ struct QkNormRopeParams {
   std::int64_t num_v_heads = 0;
   std::int64_t rotary_dim = 128;  // even, 0..head_dim (0: norm only)
   RopeStyle style = RopeStyle::kNeox;
-  double base = 10000.0;  // > 0, finite, and rn32(base) finite and > 0
+  double base = 10000.0;  // > 0, finite, with rn32(base) in [2^-126, 2^128) (a normal fp32)
   float eps = 1e-6f;
   YarnParams yarn;
 };
@@ -211,8 +211,8 @@ struct QkNormRopeResult {
   // hf and vllm_cache: the rounded cache values c = rn(af cos th), s = rn(af sin th) per pair.
   std::vector<std::uint32_t> cos_bits;
   std::vector<std::uint32_t> sin_bits;
-  int widened_decisions = 0;  // roundings that the first level could not decide
-  int exact_decisions = 0;    // roundings decided by exact integer comparison
+  int widened_decisions = 0;  // roundings decided only at 384 or 1024 bits
+  int exact_decisions = 0;    // roundings decided by exact integer comparison (ties)
   int undecided = 0;          // roundings undecided at 1024 bits (status kUndecided)
 };
 
