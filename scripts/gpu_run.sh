@@ -7,6 +7,8 @@
 #   kbench kconform bench: our rows and the PyTorch peers, merged (the report's perf.json)
 #   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
 #   fi     the FlashInfer peer alone: its ctests (verbose) and kconform check on its subjects
+#   classify  kconform classify of every FlashInfer subject and of kc.gpu.* subjects named in
+#          $KC_CLASSIFY (default kc.gpu.fused_add_rmsnorm.hf)
 #   ab     A/B of kernel variants (below)
 #   ncu    Nsight Compute sections of one decode and one bandwidth launch ($KC_NCU: filters)
 #   peerncu  the same for the torch.compile kernels of decode shapes ($KC_PEER_NCU: shapes of
@@ -80,6 +82,15 @@ if has fi && [ ${#peer[@]} -gt 0 ]; then
   "$kc" check --subject flashinfer --cases 500 --json "$out/check.flashinfer.json" \
       --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
   tail -n 20 "$out/check.flashinfer.log"
+fi
+if has classify; then
+  subjects="${KC_CLASSIFY:-kc.gpu.fused_add_rmsnorm.hf}"
+  [ ${#peer[@]} -gt 0 ] && subjects="$subjects $("$kc" list | awk '/^flashinfer\./ {print $1}')"
+  for s in $subjects; do
+    "$kc" classify --subject "$s" --cases 60 --json "$out/classify.$s.json" \
+        > "$out/classify.$s.log" 2>&1
+    tail -n 1 "$out/classify.$s.log"
+  done
 fi
 if has check; then
   t0=$(date +%s)
