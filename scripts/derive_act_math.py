@@ -170,8 +170,9 @@ def main():
 
     tc = mp.mpf('0.5625')
     t_lo = 1 / (1 + 7 * P)
-    co, e = fit_rounded(Wfun(tc), t_lo - tc, 1 - tc, 8, ['f'] * 9)
-    show('kTailFast W(tau), tau = t - 0.5625, y in [0, 7]', co, e, 'degree 8')
+    t_lo13 = 1 / (1 + 13 * P)
+    co, e = fit_rounded(Wfun(tc), t_lo13 - tc, 1 - tc, 8, ['f'] * 9)
+    show('kTailFast W(tau), tau = t - 0.5625, y in [0, 13]', co, e, 'degree 8')
     co, e = fit_rounded(Wfun(tc), t_lo - tc, 1 - tc, 11, ['ff'] * 3 + ['f'] * 9)
     show('kTailMain W(tau), tau = t - 0.5625, y in [0, 7]', co, e, 'degree 11')
     check_fast_two_sum(co, t_lo - tc, 1 - tc, 3)

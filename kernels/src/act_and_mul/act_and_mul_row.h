@@ -120,18 +120,30 @@ KC_HD ScaledFf times_logistic(float g, Ff w) {
 inline constexpr std::uint32_t kMinFastBits = 0x04000000u;  // 2^-119
 inline constexpr std::uint32_t kMaxFastBits = 0x7f000000u;  // 2^127
 
-// v decides rn_D(x) for every x in its window [bits(v) - w, bits(v) + w] (in fp32 steps) when
-// both ends round to the same D value, and v is a normal float in [2^-119, 2^127) (the windows
-// of the fast forms are measured there). 9 operations.
+// v decides rn_D(x) for every x in its window [bits(v) - w, bits(v) + w] (fp32 steps) when no
+// rounding boundary of D lies in it, and v is a normal float in [2^-119, 2^127) (the windows of
+// the fast forms are measured there). The boundaries between D's neighbours are the midpoints,
+// fp32 values whose cut bits are 1000...0: the low 16 bits 0x8000 for bf16 everywhere in this
+// range (the overflow threshold included), the low 13 bits 0x1000 for fp16 from 2^-14 up (its
+// normal range and overflow threshold); the window holds one iff those bits of b lie within w of
+// that pattern (bit patterns are contiguous across binades). Below fp16's normal range (more
+// bits cut) both ends are converted and compared. 7 operations (bf16, fp16 normal).
 template <DType D>
 KC_HD bool fast_store(float v, std::uint32_t w, std::uint16_t* out) {
   const std::uint32_t b = float_bits(v);
   const std::uint32_t mag = b & 0x7fffffffu;
   if (mag < kMinFastBits || mag >= kMaxFastBits) return false;
-  const std::uint16_t lo = Storage<D>::store(bits_float(b - w));
-  const std::uint16_t hi = Storage<D>::store(bits_float(b + w));
-  *out = lo;
-  return lo == hi;
+  if constexpr (D == DType::kBf16) {
+    if (((b - (0x8000u - w)) & 0xffffu) <= 2u * w) return false;
+  } else {
+    if (mag >= 0x38800000u + w) {  // the whole window at or above 2^-14
+      if (((b - (0x1000u - w)) & 0x1fffu) <= 2u * w) return false;
+    } else if (Storage<D>::store(bits_float(b - w)) != Storage<D>::store(bits_float(b + w))) {
+      return false;
+    }
+  }
+  *out = Storage<D>::store(v);
+  return true;
 }
 
 // rn_D(a u) for a and u values of D (a u is exact in fp32 but for bf16 products below 2^-126:
@@ -215,20 +227,22 @@ inline constexpr float kC3Hi = 0x1.2444f2p-4f, kC3Lo = 0x1.49b16ap-29f;
 struct GeluTanh {
   static constexpr std::uint32_t kFastWindow = 4;
 
-  // For 16-bit gates in [-4.5, inf): 2z = wh + wl from g^2 (exact for 16-bit g) with the fma's
-  // rounding error recovered (exact while c3 g^2 <= c1, |g| <= 4.73) and the constants' low
-  // parts, so e^-|2z| = e^-|wh| (1 -+ wl) is as good as exp_fast. g > 10 is evaluated at 10 (s
-  // is 1 in fp32 from 8.9 on); g < -4.5 gives 0 (the accurate path). 42 operations.
+  // For 16-bit gates in [-10, inf): 2z = wh + wl from g^2 (exact for 16-bit g), c3 g^2 by
+  // two_prod and c1 + c3 g^2 by an ordered fast two-sum (both nonnegative), the constants' low
+  // parts added, so e^-|2z| = e^-|wh| (1 -+ wl) is as good as exp_fast. g > 10 is evaluated at
+  // 10 (s is 1 in fp32 from 8.9 on); g < -10 gives 0 (the accurate path: |2z| > 87).
+  // 47 operations.
   KC_HD static float fast(float g) {
     using namespace act_detail;
-    if (g < -4.5f) return 0.0f;
+    if (g < -10.0f) return 0.0f;
     const float gc = g > 10.0f ? 10.0f : g;
     const float s = fmul(gc, gc);
-    const float a = ffma(kC3Hi, s, kC1Hi);
-    const float wh = fmul(gc, a);
-    float wl = ffma(gc, a, -wh);
-    const float ea = ffma(kC3Hi, s, fadd(kC1Hi, -a));  // c1 + c3 s - a
-    wl = ffma(gc, fadd(ea, ffma(kC3Lo, s, kC1Lo)), wl);
+    const Ff p = two_prod(kC3Hi, s);
+    const bool c1_first = kC1Hi >= p.hi;
+    const Ff a = fast_two_sum(c1_first ? kC1Hi : p.hi, c1_first ? p.hi : kC1Hi);
+    const float al = fadd(fadd(a.lo, p.lo), ffma(kC3Lo, s, kC1Lo));
+    const float wh = fmul(gc, a.hi);
+    const float wl = ffma(gc, al, ffma(gc, a.hi, -wh));
     const bool neg = wh < 0.0f;
     const float x = -fabs_bits(wh);
     float e = exp_fast_normal(x < -87.0f ? -87.0f : x);
@@ -258,14 +272,15 @@ struct GeluTanh {
 
 // gelu(g) = g Phi(g) = (g/2)(1 + erf(g / sqrt 2)).
 struct Gelu {
-  static constexpr std::uint32_t kFastWindow = 6;
+  static constexpr std::uint32_t kFastWindow = 5;
 
-  // For 16-bit gates in [-7, inf): Q(|g|) from normal_tail_fast (|g| clamped at 7: Phi(7) is 1
-  // in fp32), Phi = Q or 1 - Q. g < -7 gives 0 (the accurate path). 48 operations.
+  // For 16-bit gates in [-13, inf): Q(|g|) from normal_tail_fast (|g| clamped at 7 for g > 0:
+  // Phi(7) is 1 in fp32), Phi = Q or 1 - Q. g < -13 gives 0 (the accurate path).
+  // 48 operations.
   KC_HD static float fast(float g) {
-    if (g < -7.0f) return 0.0f;
+    if (g < -13.0f) return 0.0f;
     float y = fabs_bits(g);
-    y = y > 7.0f ? 7.0f : y;
+    y = y > 7.0f && g > 0.0f ? 7.0f : y;
     const float q = normal_tail_fast(y, fmul(y, y));
     const float phi = g < 0.0f ? q : fadd(1.0f, -q);
     return fmul(g, phi);
@@ -316,23 +331,59 @@ KC_HD typename Storage<D>::Type act_rounded(float g) {
   return round_ff<D>(Act::accurate(g));
 }
 
-// One output element of act_and_mul for gate g and up u (values of D): the profile R's y.
+// One output element of act_and_mul for gate g and up u (values of D), in two steps a kernel
+// may separate (to keep the fast step free of branches across a vector and take the rare
+// accurate steps together): act_and_mul_fast decides the element from the fast value or returns
+// false (always false for fp32), act_and_mul_accurate computes it from the float-float value.
+// Where both decide, they give the same bits (both are the correct rounding); act_and_mul_value
+// is fast-then-accurate, the definition kernels and twins share.
 template <class Act, ActRounding R, DType D>
-KC_HD typename Storage<D>::Type act_and_mul_value(float g, float u) {
-  if constexpr (R == ActRounding::kTorch) {
-    return act_detail::torch_product<D>(Storage<D>::load(act_rounded<Act, D>(g)), u);
+KC_HD bool act_and_mul_fast(float g, float u, typename Storage<D>::Type* y) {
+  if constexpr (D == DType::kFp32) {
+    (void)g;
+    (void)u;
+    (void)y;
+    return false;
   } else {
-    if constexpr (D != DType::kFp32) {
-      const float v = Act::fast(g);
+    const float v = Act::fast(g);
+    if constexpr (R == ActRounding::kTorch) {
+      std::uint16_t a;
+      if (!act_detail::fast_store<D>(v, Act::kFastWindow, &a)) return false;
+      if constexpr (D == DType::kBf16) {
+        const float p = fmul(Storage<D>::load(a), u);
+        if (fabs_bits(p) < 0x1p-126f && p != 0.0f) return false;  // the exact scaled product
+        *y = Storage<D>::store(p);
+      } else {
+        *y = Storage<D>::store(fmul(Storage<D>::load(a), u));  // exact product
+      }
+      return true;
+    } else {
       const float p = fmul(v, u);
       const std::uint32_t vm = float_bits(v) & 0x7fffffffu;
-      const bool v_ok = vm >= act_detail::kMinFastBits && vm < act_detail::kMaxFastBits;
-      if (v_ok && p == 0.0f) return Storage<D>::store(p);  // u = +-0: act(g) u = +-0 exactly
-      std::uint16_t r;
-      if (v_ok && act_detail::fast_store<D>(p, 2 * Act::kFastWindow + 2, &r)) return r;
+      if (vm < act_detail::kMinFastBits || vm >= act_detail::kMaxFastBits) return false;
+      if (p == 0.0f) {  // u = +-0 (or a bf16 product below 2^-150): rn(act(g) u) = +-0
+        *y = Storage<D>::store(p);
+        return true;
+      }
+      return act_detail::fast_store<D>(p, 2 * Act::kFastWindow + 2, y);
     }
+  }
+}
+
+template <class Act, ActRounding R, DType D>
+KC_HD typename Storage<D>::Type act_and_mul_accurate(float g, float u) {
+  if constexpr (R == ActRounding::kTorch) {
+    return act_detail::torch_product<D>(Storage<D>::load(round_ff<D>(Act::accurate(g))), u);
+  } else {
     return act_detail::single_product<D>(Act::accurate(g), u);
   }
+}
+
+template <class Act, ActRounding R, DType D>
+KC_HD typename Storage<D>::Type act_and_mul_value(float g, float u) {
+  typename Storage<D>::Type y;
+  if (act_and_mul_fast<Act, R, D>(g, u, &y)) return y;
+  return act_and_mul_accurate<Act, R, D>(g, u);
 }
 
 }  // namespace kc::detail

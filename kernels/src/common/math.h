@@ -110,6 +110,15 @@ KC_HD Ff ff_div(Ff n, Ff d) {
   return {q, fmul(rho, r)};
 }
 
+// c0 + x (c1 + x (c2 + ... x cn)) in fp32 by Horner's rule, one fma a coefficient (n fmas).
+// The coefficients are scalar constants: namespace-scope constexpr floats are usable in device
+// code, constexpr arrays are not.
+KC_HD float horner(float, float c) { return c; }
+template <class... C>
+KC_HD float horner(float x, float c0, C... cs) {
+  return ffma(horner(x, cs...), x, c0);
+}
+
 // ============================================================================================
 // 2. Correct rounding of a float-float to a storage format
 // ============================================================================================
@@ -234,12 +243,12 @@ inline constexpr float kLn2Lo = -0x1.05c61p-29f;  // rn(ln 2 - kLn2Hi)
 inline constexpr float kRoundMagic = 0x1.8p23f;   // 1.5 * 2^23
 // (e^r - 1 - r) / r^2 on |r| <= 0.3467, degree 4; approximation error 2^-22.9 relative to it,
 // below 2^-26 relative to e^r.
-inline constexpr float kFast[5] = {0x1p-1f, 0x1.5554ep-3f, 0x1.555588p-5f, 0x1.1209a2p-7f,
-                                   0x1.6c886ep-10f};
+inline constexpr float kF0 = 0x1p-1f, kF1 = 0x1.5554ep-3f, kF2 = 0x1.555588p-5f,
+                       kF3 = 0x1.1209a2p-7f, kF4 = 0x1.6c886ep-10f;
 // A(r) = (e^r - 1 - r - r^2/2) / r^3 on |r| <= 0.3467, degree 5; approximation error 2^-25
 // relative to A (from the rounding of A(0) = 1/6 to fp32), below 2^-32 relative to e^r.
-inline constexpr float kA[6] = {0x1.555556p-3f,  0x1.555556p-5f,  0x1.110e28p-7f,
-                                0x1.6c1122p-10f, 0x1.a6d67ep-13f, 0x1.ac5326p-16f};
+inline constexpr float kA0 = 0x1.555556p-3f, kA1 = 0x1.555556p-5f, kA2 = 0x1.110e28p-7f,
+                       kA3 = 0x1.6c1122p-10f, kA4 = 0x1.a6d67ep-13f, kA5 = 0x1.ac5326p-16f;
 
 struct Reduced {
   float k;  // the integer k as a float
@@ -268,13 +277,7 @@ KC_HD ExpParts exp_fast_parts(float x) {
   using namespace exp_detail;
   const Reduced red = reduce(x);
   const float r = red.r;
-  float q = kFast[4];
-  q = ffma(q, r, kFast[3]);
-  q = ffma(q, r, kFast[2]);
-  q = ffma(q, r, kFast[1]);
-  q = ffma(q, r, kFast[0]);
-  float p = ffma(q, r, 1.0f);
-  p = ffma(p, r, 1.0f);
+  const float p = horner(r, 1.0f, 1.0f, kF0, kF1, kF2, kF3, kF4);
   return {p, red.ki};
 }
 
@@ -316,12 +319,7 @@ KC_HD ScaledFf exp_ff(Ff x) {
   const float r1 = ffma(k, -kLn2Hi, x.hi);  // exact
   const Ff r = two_sum(r1, ffma(k, -kLn2Lo, x.lo));
   const float rh = r.hi, rl = r.lo;  // |rl| <= ulp(rh) / 2
-  float a = kA[5];
-  a = ffma(a, rh, kA[4]);
-  a = ffma(a, rh, kA[3]);
-  a = ffma(a, rh, kA[2]);
-  a = ffma(a, rh, kA[1]);
-  a = ffma(a, rh, kA[0]);
+  const float a = horner(rh, kA0, kA1, kA2, kA3, kA4, kA5);
   // B = 1/2 + rh a
   Ff p = two_prod(rh, a);
   Ff s = fast_two_sum(0.5f, p.hi);
@@ -370,30 +368,23 @@ namespace tail_detail {
 inline constexpr float kP = 0x1.666666p-2f;  // rn(0.35)
 inline constexpr float kTcMain = 0.5625f;
 inline constexpr float kTcFar = 0.1875f;
-// Fast form, y in [0, 7], degree 8 in tau; approximation error 2^-24.1 (relative to W).
-inline constexpr float kFast[9] = {0x1.1a6e2ap-2f, 0x1.8485d6p-2f,  0x1.30d8e8p-2f,
-                                   0x1.e7183cp-5f, -0x1.8aed28p-4f, -0x1.3331ep-5f,
-                                   0x1.a9dc48p-5f, 0x1.7ee04p-7f,   -0x1.9e00c2p-6f};
+// Fast form, y in [0, 13], degree 8 in tau; approximation error 2^-24.15 relative to W (that of
+// the fp32 rounding of c0; the fit itself is below it).
+inline constexpr float kF0 = 0x1.1a6e2ap-2f, kF1 = 0x1.8485d6p-2f, kF2 = 0x1.30d938p-2f,
+                       kF3 = 0x1.e72174p-5f, kF4 = -0x1.8b30dcp-4f, kF5 = -0x1.3455a6p-5f,
+                       kF6 = 0x1.b1409p-5f, kF7 = 0x1.99bbf4p-7f, kF8 = -0x1.d9c1fap-6f;
 // Float-float form, y in [0, 7], degree 11; c0..c2 as hi + lo. Approximation error 2^-34.7.
-inline constexpr float kMainHi[3] = {0x1.1a6e2ap-2f, 0x1.8485d6p-2f, 0x1.30d9f4p-2f};
-inline constexpr float kMainLo[3] = {-0x1.fd652cp-27f, -0x1.c119ap-27f, -0x1.cc59c6p-27f};
-inline constexpr float kMain[12] = {0.0f,
-                                    0.0f,
-                                    0.0f,
-                                    0x1.e71d36p-5f,
-                                    -0x1.8b9fc2p-4f,
-                                    -0x1.334e12p-5f,
-                                    0x1.be24dap-5f,
-                                    0x1.5f8d52p-7f,
-                                    -0x1.3d0ea6p-5f,
-                                    0x1.2db122p-7f,
-                                    0x1.58fedep-6f,
-                                    -0x1.f6d298p-7f};
+inline constexpr float kM0Hi = 0x1.1a6e2ap-2f, kM0Lo = -0x1.fd652cp-27f;
+inline constexpr float kM1Hi = 0x1.8485d6p-2f, kM1Lo = -0x1.c119ap-27f;
+inline constexpr float kM2Hi = 0x1.30d9f4p-2f, kM2Lo = -0x1.cc59c6p-27f;
+inline constexpr float kM3 = 0x1.e71d36p-5f, kM4 = -0x1.8b9fc2p-4f, kM5 = -0x1.334e12p-5f,
+                       kM6 = 0x1.be24dap-5f, kM7 = 0x1.5f8d52p-7f, kM8 = -0x1.3d0ea6p-5f,
+                       kM9 = 0x1.2db122p-7f, kM10 = 0x1.58fedep-6f, kM11 = -0x1.f6d298p-7f;
 // Float-float form, y in [7, 20], degree 7; c0..c1 as hi + lo. Approximation error 2^-35.9.
-inline constexpr float kFarHi[2] = {0x1.5db356p-3f, 0x1.916224p-3f};
-inline constexpr float kFarLo[2] = {-0x1.7cb3fp-28f, -0x1.68434ap-28f};
-inline constexpr float kFar[8] = {0.0f,           0.0f,           0x1.721c3ep-3f, 0x1.dbf546p-4f,
-                                  0x1.84f2b6p-6f, -0x1.79ff7p-5f, -0x1.8a629p-5f, 0x1.50e82ep-6f};
+inline constexpr float kR0Hi = 0x1.5db356p-3f, kR0Lo = -0x1.7cb3fp-28f;
+inline constexpr float kR1Hi = 0x1.916224p-3f, kR1Lo = -0x1.68434ap-28f;
+inline constexpr float kR2 = 0x1.721c3ep-3f, kR3 = 0x1.dbf546p-4f, kR4 = 0x1.84f2b6p-6f,
+                       kR5 = -0x1.79ff7p-5f, kR6 = -0x1.8a629p-5f, kR7 = 0x1.50e82ep-6f;
 
 // One float-float Horner step c + tau s, tau = th + tl (tl from t's low part), exact sum by a
 // fast two-sum: the script checks |tau s| < |c| on the whole interval (worst ratio 0.81).
@@ -407,23 +398,22 @@ KC_HD Ff horner_step(Ff s, float th, float tl, float ch, float cl) {
 }
 }  // namespace tail_detail
 
-// Q(y) in fp32 for y in [0, 7] given s = y^2 exactly (y a 16-bit value, or callers accept the
-// rounding of s): error below 4.5 ulp (measured over all bf16 and fp16 y in [0, 7]: 4.1 ulp, at
-// small y; derived: W's approximation 0.5 ulp and its fp32 Horner about 2 (its terms sum to 2.6
-// times W at tau = 0.44), exp_fast below 1, t's rounding folded in by tl, the products 1.5).
-// 34 operations and a reciprocal.
+// Q(y) in fp32 for y in [0, 13] given s = y^2 exactly (y a 16-bit value, or callers accept the
+// rounding of s): error below 4.5 ulp (measured over all bf16 and fp16 y in [0, 13], at small y;
+// derived: W's approximation 0.5 ulp and its fp32 Horner about 2 (its terms sum to 2.6 times W
+// at tau = 0.44), exp_fast below 1, t's rounding folded in by tl, the products 1.5). Q(13) is
+// 2^-125.6: the result stays in fp32's normal range. 34 operations and a reciprocal.
 KC_HD float normal_tail_fast(float y, float s) {
   using namespace tail_detail;
   const float e = exp_fast_normal(fmul(s, -0.5f));
   const float dh = ffma(kP, y, 1.0f);
-  const float dl = ffma(kP, y, fadd(1.0f, -dh));  // 1 - dh exact for dh in [1, 4)
+  const float dl = ffma(kP, y, fadd(1.0f, -dh));  // 1 - dh is exact (dh >= 1)
   const float th = frcp(dh);
   float rho = ffma(-th, dh, 1.0f);
   rho = ffma(-th, dl, rho);
   const float tl = fmul(th, rho);  // t = th + tl to about 2^-46
   const float tau = fadd(th, -kTcMain);
-  float w = kFast[8];
-  for (int i = 7; i >= 0; --i) w = ffma(w, tau, kFast[i]);
+  const float w = horner(tau, kF0, kF1, kF2, kF3, kF4, kF5, kF6, kF7, kF8);
   const float r = ffma(tl, w, fmul(th, w));  // t W, t's low part times W (its t W' part dropped)
   return fmul(e, r);
 }
@@ -447,17 +437,15 @@ KC_HD ScaledFf normal_tail_ff(Ff y, Ff h) {
   Ff w;
   if (y.hi <= 7.0f) {
     const float tau = fadd(th, -kTcMain);  // exact (Sterbenz)
-    float a = kMain[11];
-    for (int i = 10; i >= 3; --i) a = ffma(a, tau, kMain[i]);
-    w = horner_step({a, 0.0f}, tau, tl, kMainHi[2], kMainLo[2]);
-    w = horner_step(w, tau, tl, kMainHi[1], kMainLo[1]);
-    w = horner_step(w, tau, tl, kMainHi[0], kMainLo[0]);
+    const float a = horner(tau, kM3, kM4, kM5, kM6, kM7, kM8, kM9, kM10, kM11);
+    w = horner_step({a, 0.0f}, tau, tl, kM2Hi, kM2Lo);
+    w = horner_step(w, tau, tl, kM1Hi, kM1Lo);
+    w = horner_step(w, tau, tl, kM0Hi, kM0Lo);
   } else {
     const float tau = fadd(th, -kTcFar);
-    float a = kFar[7];
-    for (int i = 6; i >= 2; --i) a = ffma(a, tau, kFar[i]);
-    w = horner_step({a, 0.0f}, tau, tl, kFarHi[1], kFarLo[1]);
-    w = horner_step(w, tau, tl, kFarHi[0], kFarLo[0]);
+    const float a = horner(tau, kR2, kR3, kR4, kR5, kR6, kR7);
+    w = horner_step({a, 0.0f}, tau, tl, kR1Hi, kR1Lo);
+    w = horner_step(w, tau, tl, kR0Hi, kR0Lo);
   }
   const Ff r = ff_mul({th, tl}, w);
   const Ff q = ff_mul({e.hi, e.lo}, r);
@@ -490,8 +478,8 @@ namespace erf_detail {
 // 2^-34.2 relative to erf(x)/x.
 inline constexpr float kTwoOverSqrtPiHi = 0x1.20dd76p+0f;
 inline constexpr float kTwoOverSqrtPiLo = -0x1.f7ac92p-25f;
-inline constexpr float kS1[6] = {-0x1.812746p-2f, 0x1.ce2e86p-4f,   -0x1.b8003ap-6f,
-                                 0x1.50c1b2p-8f,  -0x1.1c59c8p-11f, -0x1.4418e2p-12f};
+inline constexpr float kS0 = -0x1.812746p-2f, kS1 = 0x1.ce2e86p-4f, kS2 = -0x1.b8003ap-6f,
+                       kS3 = 0x1.50c1b2p-8f, kS4 = -0x1.1c59c8p-11f, kS5 = -0x1.4418e2p-12f;
 }  // namespace erf_detail
 
 // erf(x) in fp32, error below 1 ulp (measured in math_test.cpp): |x| < 0.5 the series form,
@@ -510,8 +498,7 @@ KC_HD float erf_f32(float x) {
   }
   if (ax < 0.5f) {
     const float s = fmul(x, x);
-    float c = kS1[5];
-    for (int i = 4; i >= 0; --i) c = ffma(c, s, kS1[i]);
+    const float c = horner(s, kS0, kS1, kS2, kS3, kS4, kS5);
     const float corr = ffma(s, c, kTwoOverSqrtPiLo);  // c0lo + s S1
     return ffma(x, kTwoOverSqrtPiHi, fmul(x, corr));
   }
@@ -532,8 +519,9 @@ KC_HD float erf_f32(float x) {
 namespace tanh_detail {
 // tanh(x) = x + x s T(s), s = x^2 in [0, 0.3025]; degree 6, approximation error 2^-34.2
 // relative to tanh(x)/x.
-inline constexpr float kT[7] = {-0x1.555556p-2f, 0x1.111164p-3f, -0x1.ba3696p-5f, 0x1.6851aep-6f,
-                                -0x1.3598c4p-7f, 0x1.41f5c8p-8f, -0x1.3a3686p-9f};
+inline constexpr float kT0 = -0x1.555556p-2f, kT1 = 0x1.111164p-3f, kT2 = -0x1.ba3696p-5f,
+                       kT3 = 0x1.6851aep-6f, kT4 = -0x1.3598c4p-7f, kT5 = 0x1.41f5c8p-8f,
+                       kT6 = -0x1.3a3686p-9f;
 }  // namespace tanh_detail
 
 // tanh(x) in fp32, error below 1 ulp (measured in math_test.cpp): |x| < 0.55 the series, the
@@ -547,8 +535,7 @@ KC_HD float tanh_f32(float x) {
   if (ax < 0x1p-12f) return x;  // x^3/3 < 2^-25.6 x: rounds to x (and keeps -0)
   if (ax < 0.55f) {
     const float s = fmul(x, x);
-    float c = kT[6];
-    for (int i = 5; i >= 0; --i) c = ffma(c, s, kT[i]);
+    const float c = horner(s, kT0, kT1, kT2, kT3, kT4, kT5, kT6);
     return ffma(fmul(x, s), c, x);
   }
   float r = 1.0f;
