@@ -310,7 +310,7 @@ KC_HD float exp_fast(float x) {
 //   2^-46. r = rh + rl
 //   from r1 (exact) and rn(x.lo - k L2) by a two-sum: its error is that rounding (|x.lo - k L2|
 //   <= 2^-13, so 2^-38) and |k| 2^-52; rl (<= ulp(rh)/2) enters e^r as e^r (1 + rl), one fma.
-// 39 operations.
+// 41 operations.
 KC_HD ScaledFf exp_ff(Ff x) {
   using namespace exp_detail;
   const float t = ffma(x.hi, kLog2e, kRoundMagic);
@@ -402,7 +402,7 @@ KC_HD Ff horner_step(Ff s, float th, float tl, float ch, float cl) {
 // rounding of s): error below 4.5 ulp (measured over all bf16 and fp16 y in [0, 13], at small y;
 // derived: W's approximation 0.5 ulp and its fp32 Horner about 2 (its terms sum to 2.6 times W
 // at tau = 0.44), exp_fast below 1, t's rounding folded in by tl, the products 1.5). Q(13) is
-// 2^-125.6: the result stays in fp32's normal range. 34 operations and a reciprocal.
+// 2^-125.6: the result stays in fp32's normal range. 35 operations, the reciprocal one of them.
 KC_HD float normal_tail_fast(float y, float s) {
   using namespace tail_detail;
   const float e = exp_fast_normal(fmul(s, -0.5f));
@@ -423,8 +423,8 @@ KC_HD float normal_tail_fast(float y, float s) {
 // approximation 2^-34.7 / 2^-35.9; its fp32 part, 2^-6 of W at most (the coefficient tail past
 // the float-float steps), evaluated to 2 ulp: 2^-29.5; tl's effect on that part 2^-30.9; the
 // float-float steps and products 2^-44) and measured 2^-29.05 (math_test.cpp, every 257th fp32
-// in [0, 20]). y > 7 takes the far branch (rare: GELU gates below -7). About 80 operations on
-// the main branch.
+// in [0, 20]). y > 7 takes the far branch (rare: GELU gates below -7). 99 operations on the
+// main branch.
 KC_HD ScaledFf normal_tail_ff(Ff y, Ff h) {
   using namespace tail_detail;
   const ScaledFf e = exp_ff({-h.hi, -h.lo});

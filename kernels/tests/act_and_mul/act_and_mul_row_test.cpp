@@ -7,8 +7,9 @@
 //    + O(g^3), c > 0, lies above g/2) or reported as undecided (test failure); the counts are
 //    printed.
 //  - The fast forms' windows (kFastWindow) on every 16-bit gate whose fast value they serve.
-//  - Both profiles' outputs for every 16-bit gate times a set of ups (signs, ones, exact halves,
-//    random values, the smallest and largest values), and random (g, u) pairs of all three
+//  - Both profiles' outputs for every 16-bit gate times 16 ups (signs, ones, values whose
+//    products sit on midpoints, random values, the smallest and largest values), through
+//    act_and_mul_value and through the accurate step alone, and random (g, u) pairs of all three
 //    dtypes; single's products near a tie are decided the same way (tiny g: above g u / 2 when
 //    u > 0; large g with g u on a midpoint: act(g) u = g u (1 - e), 0 < e < 2^-40, below it
 //    when u > 0).
@@ -210,6 +211,9 @@ void exhaustive_profiles(Fn f) {
       const auto got_t = act_and_mul_value<A, ActRounding::kTorch, D>(g, u);
       ASSERT_TRUE(same<D>(got_t, want_t))
           << fn_name(f) << " torch " << dtype_name(D) << " g " << std::hexfloat << g << " u " << u;
+      ASSERT_TRUE(same<D>(act_and_mul_accurate<A, ActRounding::kTorch, D>(g, u), want_t))
+          << fn_name(f) << " torch, accurate step alone, " << dtype_name(D) << " g "
+          << std::hexfloat << g << " u " << u;
       const Decided want_s = oracle_times(D, g, act, u);
       ASSERT_FALSE(want_s.undecided) << fn_name(f) << " single " << dtype_name(D) << " g "
                                      << std::hexfloat << g << " u " << u << ": undecided";
@@ -218,6 +222,9 @@ void exhaustive_profiles(Fn f) {
       ASSERT_TRUE(same<D>(got_s, want_s.value))
           << fn_name(f) << " single " << dtype_name(D) << " g " << std::hexfloat << g << " u " << u
           << " got " << Storage<D>::load(got_s) << " want " << want_s.value;
+      ASSERT_TRUE(same<D>(act_and_mul_accurate<A, ActRounding::kSingle, D>(g, u), want_s.value))
+          << fn_name(f) << " single, accurate step alone, " << dtype_name(D) << " g "
+          << std::hexfloat << g << " u " << u;
       ++n;
     }
   }
