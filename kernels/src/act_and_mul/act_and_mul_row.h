@@ -30,11 +30,10 @@
 //    2^13 fp16 results fall back.
 //
 // Output steps (act_and_mul_value):
-//  - torch: a = act_rounded<D>(g) = rn_D(act(g)); y = rn_D(a u), a u exact in fp32 for fp16 and
-//    for bf16 unless below fp32's normal range (then scaled by 2^64 and rounded by the integer
-//    path of round_ff); fp32: one fmul.
+//  - torch: a = act_rounded<D>(g) = rn_D(act(g)); y = rn_D(a u) = store(rn32(a u)), one rounding
+//    for fp16 and bf16 (torch_product says why) and fp32.
 //  - single, 16-bit: p = rn32(v u) from the fast value, decided when its window (2W + 2 steps:
-//    |act u - p| <= (2W + 1)(1 + 2^-22) steps of p) rounds to one value; else the accurate
+//    kSingleWindow says why) has no rounding boundary; else the accurate
 //    act times u as a float-float (u split into mu 2^e, mu in [1, 2), so nothing overflows or
 //    underflows before round_ff): correctly rounded up to the float-float's own error.
 //  - single, fp32: always the accurate path (the fast one cannot promise < 1 ulp).
@@ -151,21 +150,24 @@ KC_HD bool fast_store(float v, std::uint32_t w, std::uint16_t* out) {
   return true;
 }
 
-// rn_D(a u) for a and u values of D (a u is exact in fp32 but for bf16 products below 2^-126:
-// those are rounded from a 2^64 u, exact, by the integer path; below 2^-150 they are a signed
-// zero in bf16 anyway).
+// rn_D(a u) for a and u values of D as store(rn32(a u)): one rounding. fp16 products are at
+// least 2^-48, exact in fp32. A bf16 product (16 significant bits) is inexact in fp32 only
+// where it needs bits below 2^-149, that is below 2^-134, half bf16's smallest subnormal:
+// rn32 keeps it at or below 2^-134 (monotone, 2^-134 is a float), and store rounds either to
+// +-0, as rn_bf16 of the exact product does (2^-134 itself ties to even, +-0). The test checks
+// it on every significand pair and exponent sum whose product lies in [2^-151, 2^-123).
 template <DType D>
 KC_HD typename Storage<D>::Type torch_product(float a, float u) {
-  const float p = fmul(a, u);
-  if constexpr (D == DType::kBf16) {
-    if (fabs_bits(p) < 0x1p-126f && p != 0.0f) {
-      const float ps = fmul(fmul(a, 0x1p64f), u);  // exact: |a| < 2^7 here (u >= 2^-133)
-      if (fabs_bits(ps) < 0x1p-62f) return Storage<D>::store(p);  // |a u| < 2^-126-62: +-0
-      return round_ff<D>({ps, 0.0f, -64});
-    }
-  }
-  return Storage<D>::store(p);
+  return Storage<D>::store(fmul(a, u));
 }
+
+// The fast single window. With |bits(v) - bits(rn32(act))| <= W - 1, |act - v| < (W - 1/2)
+// steps of v, each at most 2^-23 |v|; so |act u - v u| < (W - 1/2) 2^-23 |v u|, and p = rn32(v u)
+// adds at most 2^-24 |p|: |act u - p| < 2W 2^-24 |p| (1 + 2^-22), at most 2W + 1 steps of p (a
+// step is at least 2^-24 of the value). The test also measures the steps on every 16-bit gate
+// times its ups.
+template <class Act>
+inline constexpr std::uint32_t kSingleWindow = 2 * Act::kFastWindow + 2;
 
 // rn_D(act u) from the accurate act = (a.hi + a.lo) 2^a.exp: u = mu 2^e with mu in [1, 2) (and
 // a.hi scaled down by 2^64 when at or above 2^126) so the float-float product stays in fp32's
@@ -354,13 +356,7 @@ KC_HD bool act_and_mul_fast(float g, float u, typename Storage<D>::Type* y) {
     if constexpr (R == ActRounding::kTorch) {
       std::uint16_t a;
       if (!act_detail::fast_store<D>(v, Act::kFastWindow, &a)) return false;
-      if constexpr (D == DType::kBf16) {
-        const float p = fmul(Storage<D>::load(a), u);
-        if (fabs_bits(p) < 0x1p-126f && p != 0.0f) return false;  // the exact scaled product
-        *y = Storage<D>::store(p);
-      } else {
-        *y = Storage<D>::store(fmul(Storage<D>::load(a), u));  // exact product
-      }
+      *y = act_detail::torch_product<D>(Storage<D>::load(a), u);
       return true;
     } else {
       const float p = fmul(v, u);
@@ -370,7 +366,7 @@ KC_HD bool act_and_mul_fast(float g, float u, typename Storage<D>::Type* y) {
         *y = Storage<D>::store(p);
         return true;
       }
-      return act_detail::fast_store<D>(p, 2 * Act::kFastWindow + 2, y);
+      return act_detail::fast_store<D>(p, act_detail::kSingleWindow<Act>, y);
     }
   }
 }

@@ -199,7 +199,7 @@ std::vector<float> ups() {
 template <class A, DType D>
 void exhaustive_profiles(Fn f) {
   const std::vector<float> us = ups<D>();
-  long near = 0, n = 0;
+  long near = 0, n = 0, single_steps = 0;
   for (std::uint32_t b = 0; b < 65536; ++b) {
     const float g = gate_value(D, b);
     if (!std::isfinite(g)) continue;
@@ -226,10 +226,22 @@ void exhaustive_profiles(Fn f) {
           << fn_name(f) << " single, accurate step alone, " << dtype_name(D) << " g "
           << std::hexfloat << g << " u " << u;
       ++n;
+      // The fast single window against the measured distance of rn32(v u) from rn32(act u)
+      // (where the fast path would use it: v and the product in fp32's normal range).
+      const float v = A::fast(g);
+      const float p = fmul(v, u);
+      const std::uint32_t vm = float_bits(v) & 0x7fffffffu, pm = float_bits(p) & 0x7fffffffu;
+      if (vm >= act_detail::kMinFastBits && vm < act_detail::kMaxFastBits &&
+          pm >= act_detail::kMinFastBits && pm < act_detail::kMaxFastBits) {
+        single_steps = std::max(single_steps, steps(p, static_cast<float>(act * u)));
+      }
     }
   }
-  std::printf("%s %s: %ld (g, u) pairs, both profiles exact (%ld single near-ties decided)\n",
-              fn_name(f), dtype_name(D), n, near);
+  std::printf(
+      "%s %s: %ld (g, u) pairs, both profiles exact (%ld single near-ties decided); fast "
+      "single product at most %ld steps from rn32(act u), window %u\n",
+      fn_name(f), dtype_name(D), n, near, single_steps, act_detail::kSingleWindow<A>);
+  EXPECT_LE(single_steps, static_cast<long>(act_detail::kSingleWindow<A>) - 1);
 }
 
 TEST(ActAndMulTest, BothProfilesOnEverySixteenBitGateTimesUps) {
@@ -239,6 +251,41 @@ TEST(ActAndMulTest, BothProfilesOnEverySixteenBitGateTimesUps) {
   exhaustive_profiles<Gelu, DType::kFp16>(Fn::kGelu);
   exhaustive_profiles<GeluTanh, DType::kBf16>(Fn::kGeluTanh);
   exhaustive_profiles<GeluTanh, DType::kFp16>(Fn::kGeluTanh);
+}
+
+// torch_product's claim: the fp32 product of two bf16 values, stored to bf16, is rn_bf16 of the
+// exact product also below fp32's normal range. The rounding depends on the significands and the
+// exponent sum only, so a runs over every significand at exponent -25 and u over every normal
+// significand and exponent putting the product in [2^-151, 2^-123); then every bf16 subnormal u
+// times every normal a with a u in [2^-151, 2^-126).
+TEST(ActAndMulTest, TorchBf16ProductRoundsOnceBelowTheNormalRange) {
+  long n = 0;
+  auto check = [&n](float a, float u) {
+    const LD want = rn_ld(DType::kBf16, static_cast<LD>(a) * u);
+    const LD got = bf16_to_float(act_detail::torch_product<DType::kBf16>(a, u));
+    ASSERT_TRUE(got == want && std::signbit(got) == std::signbit(want))
+        << std::hexfloat << a << " * " << u << ": got " << got << " want " << want;
+    ++n;
+  };
+  for (std::uint32_t ma = 0; ma < 128; ++ma) {
+    const float a = bf16_to_float(static_cast<std::uint16_t>((127 - 25) << 7 | ma));
+    for (int eu = -126; eu <= -99; ++eu) {
+      for (std::uint32_t mu = 0; mu < 128; ++mu) {
+        check(a, bf16_to_float(static_cast<std::uint16_t>((127 + eu) << 7 | mu)));
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  for (std::uint32_t sub = 1; sub < 128; ++sub) {
+    const float u = bf16_to_float(static_cast<std::uint16_t>(sub));
+    for (int ea = -18; ea <= 7; ++ea) {
+      for (std::uint32_t ma = 0; ma < 128; ++ma) {
+        check(-bf16_to_float(static_cast<std::uint16_t>((127 + ea) << 7 | ma)), u);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  std::printf("%ld bf16 products below 2^-123 rounded once\n", n);
 }
 
 // Random 16-bit (g, u) patterns, every value (specials included); fp32 random patterns: single
