@@ -15,9 +15,9 @@
 //      gelu_tanh(g) = g s(2z), z = sqrt(2/pi) (g + 0.044715 g^3), since (1 + tanh z)/2 = s(2z)
 //      gelu(g)      = g (1 - Q(g)) for g >= 0, g Q(|g|) for g < 0, Q the normal upper tail
 //                     e^(-y^2/2) t W(t) (math.h): no 1 + erf(x) anywhere
-//    e^-|w| and Q come as float-float with their own exponent, so the negative tails (silu below
-//    -87, gelu below -9, gelu_tanh below -7, where fp32 formulas return -0 or flush) keep their
-//    value until the one final rounding. Gates with |g| < 2^-40 use act(g) = (g/2)(1 + c g)
+//    e^-|w| and Q come as float-float with their own exponent, so the negative tails (where the
+//    engines' fp32 formulas return -0: gelu from -6, gelu_tanh from -5.5, silu below -88.7) keep
+//    their value until the one final rounding. Gates with |g| < 2^-40 use act(g) = (g/2)(1 + c g)
 //    + O(g^3) (c = 1/2 for silu, sqrt(2/pi) for both gelus) in scaled form: its low part
 //    c g^2 / 2 is positive however small, so ties of g/2 (bf16 subnormal gates) round the
 //    right way.
@@ -26,16 +26,16 @@
 //    every bf16 and fp16 gate; act_and_mul_row_test.cpp asserts it). A value v decides rn_D
 //    when its whole window [bits(v) - W, bits(v) + W], which holds act(g), rounds to one D value
 //    (fast_store); otherwise, and where v leaves fp32's normal range (tails, tiny gates,
-//    specials), the element takes the accurate path. About 2W of 2^16 bf16 results and 2W of
-//    2^13 fp16 results fall back.
+//    specials), the element takes the accurate path: about 2W/2^16 of bf16 results and 2W/2^13
+//    of fp16 results.
 //
 // Output steps (act_and_mul_value):
 //  - torch: a = act_rounded<D>(g) = rn_D(act(g)); y = rn_D(a u) = store(rn32(a u)), one rounding
 //    for fp16 and bf16 (torch_product says why) and fp32.
 //  - single, 16-bit: p = rn32(v u) from the fast value, decided when its window (2W + 2 steps:
-//    kSingleWindow says why) has no rounding boundary; else the accurate
-//    act times u as a float-float (u split into mu 2^e, mu in [1, 2), so nothing overflows or
-//    underflows before round_ff): correctly rounded up to the float-float's own error.
+//    kSingleWindow says why) has no rounding boundary; else the accurate act times u as a
+//    float-float (u split into mu 2^e, mu in [1, 2), so nothing overflows or underflows before
+//    round_ff): correctly rounded up to the float-float's own error.
 //  - single, fp32: always the accurate path (the fast one cannot promise < 1 ulp).
 // Special values, from IEEE rules on the exact expressions: act(NaN) = NaN, act(+inf) = +inf,
 // act(-inf) = NaN (-inf * 0), act(+-0) = +-0; act(g) is nonzero for every finite g != 0 (scaled,

@@ -9,15 +9,15 @@
 //     transformations it is built from, and ScaledFf, a float-float times 2^exp (results far
 //     below the fp32 range stay exact until their one final rounding).
 //  2. Rounding a float-float to a storage format, correctly: round_ff<D>.
-//  3. exp: exp_fast (fp32 evaluation), exp_ff (float-float), exp_f32 (the correctly rounded
-//     result of exp_ff, error < 0.51 ulp).
+//  3. exp: exp_fast (fp32 evaluation), exp_ff (float-float), exp_f32 (exp_ff rounded once,
+//     error below 0.516 ulp).
 //  4. The normal upper tail Q(y) = erfc(y / sqrt 2) / 2 (GELU's Phi(-y)): normal_tail_fast and
 //     normal_tail_ff; erfc_f32 and erf_f32 from them.
 //  5. tanh_f32.
 //
 // Why float-float: a 16-bit result rn_D(f(x)) is correctly rounded only if the value handed to
 // the rounding is on the right side of every midpoint between D's neighbours; an fp32 value
-// within 1 ulp of f(x) can sit across one (about 2^-11 of all fp16 results, 2^-14 of bf16).
+// within 1 ulp of f(x) can sit across one (about 2^-12 of fp16 results, 2^-15 of bf16).
 // The float-float forms are accurate to about 2^-30 relative and exact in structure near 0
 // (their errors shrink with the argument), which is what the act_and_mul tests need: every
 // 16-bit gate's rounding decided correctly (act_and_mul_row.h). The fp32 (_fast) forms cost
@@ -128,11 +128,11 @@ KC_HD float horner(float x, float c0, C... cs) {
 // (|lo| <= ulp(hi)/2) this is RO(hi + lo) at fp32 precision. RO at p + 2 or more bits followed by
 // a round-to-nearest-even to p bits gives the correctly rounded p-bit result (Boldo and
 // Melquiond, "Emulation of FMA and correctly rounded sums: proved algorithms using rounding to
-// odd", IEEE TC 57(4), 2008): fp32 has 24 bits where bf16 has 8 and fp16 11 (13 and 16 extra
-// bits even in their subnormal ranges, which lie in fp32's normal range for fp16 and on fp32's
-// finer subnormal grid for bf16). So rn_D(hi + lo) = Storage<D>::store(round_to_odd(hi, lo)),
-// the hardware conversion on the device and scalar.h's bit code on the host, identical bits.
-// 4 integer operations and a select.
+// odd", IEEE TC 57(4), 2008): a normal fp32 value has 24 bits where bf16 has 8 and fp16 at most
+// 11 (fp16's subnormals lie in fp32's normal range). So for normal hi, rn_D(hi + lo) =
+// Storage<D>::store(round_to_odd(hi, lo)), the hardware conversion on the device and scalar.h's
+// bit code on the host, identical bits; round_ff takes this path only where the result is a
+// normal float (the rest goes through round_scaled_bits). 4 integer operations and a select.
 KC_HD float round_to_odd(float hi, float lo) {
   const std::uint32_t b = float_bits(hi);
   const std::uint32_t down = (float_bits(lo) ^ b) >> 31;  // lo shrinks |hi + lo| below |hi|
@@ -307,9 +307,9 @@ KC_HD float exp_fast(float x) {
 //   steps; every step adds c + r s with |r s| < |c| (0.06 < 1/2, 0.20 < 1, 0.42 < 1), so a
 //   fast two-sum is exact. Error: A's fp32 value (up to 1.5 ulp of A ~ 1/6 = 2^-25.4 absolute,
 //   times |r|^3 <= 0.042) 2^-30 relative to e^r, A's approximation 2^-32, the float-float steps
-//   2^-46. r = rh + rl
-//   from r1 (exact) and rn(x.lo - k L2) by a two-sum: its error is that rounding (|x.lo - k L2|
-//   <= 2^-13, so 2^-38) and |k| 2^-52; rl (<= ulp(rh)/2) enters e^r as e^r (1 + rl), one fma.
+//   2^-46. r = rh + rl comes from r1 (exact) and rn(x.lo - k L2) by a two-sum: its error is
+//   that rounding (|x.lo - k L2| <= 2^-13, so 2^-38) and |k| 2^-52; rl (<= ulp(rh)/2) enters
+//   e^r as e^r (1 + rl), one fma.
 // 41 operations.
 KC_HD ScaledFf exp_ff(Ff x) {
   using namespace exp_detail;
