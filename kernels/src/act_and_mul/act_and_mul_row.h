@@ -60,13 +60,9 @@
 
 #include "common/math.h"
 #include "common/scalar.h"
+#include "kc/kernels/act_and_mul.h"
 
 namespace kc::detail {
-
-enum class ActRounding : std::uint8_t {
-  kSingle,  // rn(act(g) u)
-  kTorch,   // rn(rn(act(g)) u)
-};
 
 namespace act_detail {
 
