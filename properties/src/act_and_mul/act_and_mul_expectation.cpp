@@ -83,8 +83,8 @@ class ActExpectation : public Expectation {
       } else {
         v->kind = Verdict::Kind::kFail;
         v->message = "the subject's bound names rule '" + rule +
-                     "', which the act_and_mul family does not define (it knows: " +
-                     kActTailRule + ", " + kActAbsoluteRulePrefix + "N)";
+                     "', which the act_and_mul family does not define (it knows: " + kActTailRule +
+                     ", " + kActAbsoluteRulePrefix + "N)";
         return;
       }
     }

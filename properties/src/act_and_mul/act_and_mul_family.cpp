@@ -98,9 +98,7 @@ const std::vector<ClassInfo> kWeightClasses = {{"none", 1}};
 class ActFamily : public Family {
  public:
   ActFamily() {
-    OpSpec op{"act_and_mul",
-              {{"input", TensorRole::kInput}, {"output", TensorRole::kOutput}},
-              {}};
+    OpSpec op{"act_and_mul", {{"input", TensorRole::kInput}, {"output", TensorRole::kOutput}}, {}};
     for (const ref::ActProfile& p : ref::kAllActProfiles) {
       op.profiles.push_back(ref::act_profile_name(p));
     }
@@ -132,9 +130,9 @@ class ActFamily : public Family {
     std::vector<std::pair<std::size_t, rc::Gen<std::uint8_t>>> c = {
         {8, rc::gen::just(k(ActRowClass::kNormal))},
         {3, rc::gen::just(k(ActRowClass::kTail))},
-        {6, rc::gen::element(k(ActRowClass::kLarge), k(ActRowClass::kSubnormal),
-                             k(ActRowClass::kTiny), k(ActRowClass::kHuge), k(ActRowClass::kZero),
-                             k(ActRowClass::kMixed))},
+        {6,
+         rc::gen::element(k(ActRowClass::kLarge), k(ActRowClass::kSubnormal), k(ActRowClass::kTiny),
+                          k(ActRowClass::kHuge), k(ActRowClass::kZero), k(ActRowClass::kMixed))},
     };
     // Special values: products that overflow.
     if (ctx.specials) c.push_back({4, rc::gen::just(k(ActRowClass::kHuge))});
