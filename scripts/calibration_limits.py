@@ -68,6 +68,84 @@ def p_padded_input(tensors):
     return 1 - (6 / 9) ** tensors
 
 
+# ---- act_and_mul (properties/src/act_and_mul/act_and_mul_family.cpp, act_and_mul_mutants.cpp)
+ACT_MAX_D = 1 << 20
+ACT_CAP_MAX = 32768
+REF_MAX_ELEMENTS = 1 << 15  # budget_for: reference properties (bounded_error) at quick level
+
+
+def act_cap(size):  # ActFamily::gen_params: the largest generated d at this size
+    return max(64, min(ACT_CAP_MAX, 64 + (ACT_CAP_MAX - 64) * size // 100))
+
+
+def act_edges(c):
+    e = list(range(1, 17))
+    p = 32
+    while p <= c:
+        e += [p - 1, p, p + 1]
+        p *= 2
+    e += [d for d in (3420, 11008, 13824, 14336, 18944, 28672) if d <= c]
+    return e
+
+
+def p_d(pred, size, unsupported=False):
+    """P(pred(d)) under gen_d(act_cap(size), unsupported): uniform 4, edges 4, 8m + 4 2,
+    unsupported (0 or ACT_MAX_D + 1) 1."""
+    c = act_cap(size)
+    top = max(c, 16)
+    w = {"uniform": 4, "edges": 4, "mult8": 2, "unsup": 1 if unsupported else 0}
+    uni = sum(1 for d in range(1, top + 1) if pred(d)) / top
+    ed = act_edges(c)
+    edg = sum(1 for d in ed if pred(d)) / len(ed)
+    ms = range(1, max(top // 8, 2))
+    m8 = sum(1 for m in ms if pred(m * 8 + 4)) / len(ms)
+    un = sum(1 for d in (0, ACT_MAX_D + 1) if pred(d)) / 2
+    return (w["uniform"] * uni + w["edges"] * edg + w["mult8"] * m8 + w["unsup"] * un) / sum(
+        w.values())
+
+
+# The first row class of a case (gen_row_class without specials): normal 8, tail 3, and one of
+# large, subnormal, tiny, huge, zero, mixed 6 (1 each), of 17.
+NORMAL, TAIL, ONE_OTHER = 8 / 17, 3 / 17, 1 / 17
+
+
+def act_report():
+    third = 1 / 3
+    # torch as single / single as torch: about a quarter of 16-bit outputs of normal rows differ
+    # between the two roundings (wave2-semantics.md section 2); counted only for 16-bit normal
+    # rows of d >= 16 (P(no differing element) < 0.75^16 = 0.01, taken as caught).
+    p = lambda s: 2 * third * NORMAL * p_d(lambda d: d >= 16, s)
+    report("act.torch_as_single", p)
+    report("act.single_as_torch", p)
+    # fast exp (silu): e^-g overflows fp32 for g < -88.72, leaving -0 where the exact value is a
+    # nonzero bf16 (g > -97.5: 29 % of the tail range [-110, -80]) or fp32 (all of it: the
+    # argument's rounding alone is ~88 2^-24 relative, > 80 fp32 ulp); counted: silu tail rows
+    # (first class tail) of bf16 or fp32 with d >= 16 (P(no hit) < 0.71^16 = 0.004).
+    report("act.fast_exp", lambda s: 2 * third * TAIL * p_d(lambda d: d >= 16, s))
+    # tanh form as erf: the two GELUs differ by ~1e-4 relative near |g| ~ 1 (far above fp32's
+    # 2^-24): fp32 normal rows of any d; 16-bit rows not counted.
+    report("act.tanh_form_as_erf", lambda s: third * NORMAL)
+    # tail cancellation: 1 + erf(g / sqrt 2) rounds to 0 from g ~ -5.5 and loses its relative
+    # accuracy above: every element of a gelu tail row ([-14, -4]) in fp32 and 90 % in bf16 is
+    # wrong; counted: bf16/fp32 tail rows of d >= 4.
+    report("act.tail_cancellation", lambda s: 2 * third * TAIL * p_d(lambda d: d >= 4, s))
+    # missing tail: d % 8 != 0 (the unwritten outputs stay poison): any case.
+    report("act.missing_tail", lambda s: p_d(lambda d: d % 8 != 0, s))
+    # output stride ignored: two or more rows (gen_tokens, fitted to 2^15 / (3d) tokens: d <=
+    # 5461) and a padded output stride (3 in 9).
+    report("act.output_stride_ignored",
+           lambda s: tokens_at_least_2(s) * p_d(lambda d: 3 * d * 2 <= REF_MAX_ELEMENTS, s) / 3)
+    # gate/up swapped: act(u) g != act(g) u for almost every element of a normal row.
+    report("act.gate_up_swapped", lambda s: NORMAL)
+    # ftz gates: bf16 or fp32 rows whose first class is subnormal (every gate an fp32 subnormal;
+    # the exact outputs ~g u / 2 are nonzero in both formats), or mixed with d >= 16 (each gate
+    # subnormal with prob 1/7: P(none) = (6/7)^16 = 0.085).
+    report("act.ftz_gates",
+           lambda s: 2 * third * (ONE_OTHER + ONE_OTHER * 0.915 * p_d(lambda d: d >= 16, s)))
+    # support_agrees draws unsupported sizes: d == 0 with weight 1/2 of 1 in 11.
+    report("act.check_accepts_zero_d", lambda s: p_d(lambda d: d == 0, s, unsupported=True))
+
+
 if __name__ == "__main__":
     third = 1 / 3
     # Conservative per-case exposure probabilities for the defects most cases show; each
@@ -108,3 +186,4 @@ if __name__ == "__main__":
     # fp32 outputs at these sizes (1 dtype in 3), ignored for 16-bit ones (conservative).
     report("batch_dependent_lanes",
            lambda s: (1 / 5) * (1 / 3) * p_hidden(lambda h: h > 32, s))
+    act_report()
