@@ -25,11 +25,11 @@
 //     Melquiond 2008). Passthrough elements: rn(v_i).
 //
 // Error bound (exact profile, per output y of true value Y = af R (t_a cos th - t_b sin th)):
-//  - Constant c_j: host double-double, relative error below 2^-95 (qknorm_rope_table.cpp), so
-//    |C_j - c_j| < 2^-97 + 2^-128 (c_j < 2^-2.6, fraction only). The reduced turn's error:
-//    |p| 2^-97 + 2^-64 (the dropped low word): below 2^-63 for |p| < 2^31 (angle error below
-//    2^-60 rad: the reduction is exact for every practical purpose), below 2^-34 turns for every
-//    int64 (2^-31 rad).
+//  - Constant c_j: host double-double, relative error below 2^-89.9 (qknorm_rope_table.cpp), so
+//    |C_j - c_j| < 2^-92.5 + 2^-128 (c_j < 2^-2.6, fraction only). The reduced turn's error:
+//    |p| 2^-92.5 + 2^-64 (the dropped low word): below 2^-61 for |p| < 2^31 (angle error below
+//    2^-58 rad: the reduction is exact for every practical purpose), below 2^-29.5 turns for
+//    every int64 (2^-26.8 rad).
 //  - sin/cos: r's rounding (2^-53 relative), 2 pi's split (2^-106), Horner in double (about 4
 //    roundings of terms below 1: < 2^-51 absolute), truncation (x^19 / 19! < 2^-63; x^18 / 18!
 //    < 2^-58 for cos): |error| < 2^-50 absolute, plus the angle error above.

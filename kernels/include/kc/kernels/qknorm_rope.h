@@ -37,8 +37,8 @@
 //    position and the parameters (never on num_tokens, the other tokens, strides or alignment).
 //    NaN results are the canonical NaN.
 //  - Accuracy (kExact; derivation in kernels/src/qknorm_rope/qknorm_rope_row.h): the angle is
-//    reduced exactly (a 128-bit fixed-point frequency constant, the reduced turn known to 2^-63
-//    for |p| < 2^31 and to 2^-34 for every int64), cos and sin are kconform's own polynomials
+//    reduced exactly (a 128-bit fixed-point frequency constant, the reduced turn known to 2^-61
+//    for |p| < 2^31 and to 2^-29.5 for every int64), cos and sin are kconform's own polynomials
 //    in double (no libdevice, no fast-math intrinsic), the norm is the norm family's fp32 R,
 //    and the rotation is done in double with one final rounding. Error below
 //    0.5 ulp + 2^-20.3 |y| / ulp(y) for 16-bit outputs with no catastrophic cancellation
