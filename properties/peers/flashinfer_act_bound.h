@@ -10,7 +10,8 @@
 // rounded to float (computed below: log2 e 0.224 u, 1/sqrt 2 0.287 u, sqrt(2/pi) 0.477 u,
 // 0.044715 0.580 u).
 // Premises (measured on the GPU by props_flashinfer_act, compiled like the peer):
-//   E2 = 2^-22: ex2.approx.ftz.f32 (what __expf becomes) relative error, 2 ulp;
+//   E2 = 2^-22: ex2.approx.ftz.f32 (what __expf becomes) relative error, 2 ulp, on [-125, 128)
+//          (below, e^-g < 2^-125 moves D = 1 + e^-g by less than 2^-125: inside SLACK);
 //   EDIV = 2^-22: the fast-math division x / D for D in [1, 2^126] (rcp.approx then a multiply;
 //          CUDA Programming Guide: 2 ulp for x / y under -prec-div=false, |y| in [2^-126, 2^126]);
 //   EERF = 2^-22: erff, 2 ulp (CUDA Math API; fast math leaves erff unchanged but for FTZ);
