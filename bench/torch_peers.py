@@ -134,7 +134,8 @@ def main():
                         # dimension marked dynamic, one compile reused across token counts.
                         static = torch.compile(fn, dynamic=False)
                         dyn_ins = [x.clone() for x in ins]
-                        for x in dyn_ins[:-1]:
+                        fixed = getattr(mod, "FIXED_INPUTS", 1)  # trailing, no token dimension
+                        for x in dyn_ins[:len(dyn_ins) - fixed]:
                             torch._dynamo.mark_dynamic(x, 0)
                         impls = [("torch eager", fn, ins), ("torch.compile static", static, ins)]
                         if kind == "decode":

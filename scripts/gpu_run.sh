@@ -5,7 +5,8 @@
 #   check  kconform check on the GPU subjects, 8 shards in parallel, JSON for the report
 #   bench  the benchmark binary alone (our rows; filter as the second argument)
 #   kbench kconform bench: our rows and the PyTorch peers, merged (the report's perf.json)
-#   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
+#   peers  the PyTorch peers alone (third argument: their options, e.g. --quick; families from
+#          $KC_PEER_FAMILIES, default rmsnorm)
 #   fi     the FlashInfer peer alone: its ctests (verbose) and kconform check on its subjects
 #   classify  kconform classify of every FlashInfer subject and of kc.gpu.* subjects named in
 #          $KC_CLASSIFY (default kc.gpu.fused_add_rmsnorm.hf)
@@ -197,7 +198,7 @@ if has peerncu; then
   tar -czf "$out/triton_cache.tar.gz" -C /tmp/kc_inductor . 2>/dev/null || true
 fi
 if has peers; then
-  PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" --families rmsnorm $peer_args \
+  PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" --families ${KC_PEER_FAMILIES:-rmsnorm} $peer_args \
       > "$out/peers.log" 2>&1 || rc=1
   tail -40 "$out/peers.log"
 fi
