@@ -70,16 +70,6 @@ std::uint32_t quantize(DType d, float v) {
          : d == DType::kFp16 ? kc::detail::float_to_fp16(v)
                              : kc::detail::float_to_bf16(v);
 }
-float value(DType d, std::uint32_t b) {
-  if (d == DType::kFp32) {
-    float f;
-    std::memcpy(&f, &b, 4);
-    return f;
-  }
-  return d == DType::kFp16 ? kc::detail::fp16_to_float(static_cast<std::uint16_t>(b))
-                           : kc::detail::bf16_to_float(static_cast<std::uint16_t>(b));
-}
-
 // Fills the input buffer with N(0, 2) values of dtype d (gates and ups alike): a 4 MiB random
 // block uploaded once and tiled on the device (fast, not constant).
 bool prepare(DType d, benchmark::State& st) {
@@ -267,6 +257,17 @@ void decode_args(benchmark::internal::Benchmark* b) {
 }
 
 #ifdef KC_HAVE_FLASHINFER
+// The value of a dtype's bit pattern (the FlashInfer rows' comparison with the twin).
+float value(DType d, std::uint32_t b) {
+  if (d == DType::kFp32) {
+    float f;
+    std::memcpy(&f, &b, 4);
+    return f;
+  }
+  return d == DType::kFp16 ? kc::detail::fp16_to_float(static_cast<std::uint16_t>(b))
+                           : kc::detail::bf16_to_float(static_cast<std::uint16_t>(b));
+}
+
 struct FlashInferOp {
   kc::peers::FlashInferAct act;
   int profile;  // the profile it claims (index into profiles())

@@ -104,6 +104,15 @@ class ActExpectation : public Expectation {
         const Exact& exact = want.y_exact[k];
         if (special_element(r, j)) {
           ++v->stats.special_elements;
+          // The tail rule's consequence: an activation the formula lost to zero times an
+          // infinite up is 0 * inf = NaN where the exact profile gives an infinity.
+          if (mode == Mode::kSpecial && tail_rule && ref::is_nan(format_, got) &&
+              lost_activation(rows_[static_cast<std::size_t>(r)][static_cast<std::size_t>(j)],
+                              want.act_exact[k]) &&
+              std::isinf(rows_[static_cast<std::size_t>(r)][static_cast<std::size_t>(j + d_)])) {
+            ++v->stats.flushed_elements;
+            continue;
+          }
           if (mode == Mode::kSpecial && !matches_exactly(exp, got)) {
             ev.note("output", r, j, exact, exp, got, 0, "exactly (IEEE special-value rule)", true);
           }
@@ -151,15 +160,23 @@ class ActExpectation : public Expectation {
     return expected == observed;
   }
 
-  // The tail rule: a zero of the exact value's sign where act(g) is below fp32's normal range
-  // (2^-126, with a 2^-20 margin) or silu's 1 + e^-g overflows fp32 (g < -88.72).
+  // Whether the tail rule lets the formula lose act(g) itself: act(g) below fp32's normal range
+  // (2^-126, with a 2^-20 margin: flushed under -ftz), or silu's 1 + e^-g overflowing fp32
+  // (g < -88.72).
+  bool lost_activation(float g, const Exact& act) const {
+    const bool tiny = mp::abs(act) < Exact(0x1p-126 * (1 + 0x1p-20));
+    const bool overflow = profile_.function == ref::ActFunction::kSilu && g < -88.72f;
+    return tiny || overflow;
+  }
+
+  // The tail rule: a zero of the exact value's sign where the formula lost act(g), or where the
+  // exact product act(g) u lies below 2^-126 (with the same margin), which an fp32 product
+  // flushes to zero under -ftz even when act(g) is normal.
   bool tail_admits(float g, const Exact& act, const Exact& value, std::uint32_t got) const {
     if (!ref::is_zero(format_, got)) return false;
     const bool negative = value < 0 || (value == 0 && mp::signbit(value));
     if (ref::sign_bit(format_, got) != negative) return false;
-    const bool tiny = mp::abs(act) < Exact(0x1p-126 * (1 + 0x1p-20));
-    const bool overflow = profile_.function == ref::ActFunction::kSilu && g < -88.72f;
-    return tiny || overflow;
+    return lost_activation(g, act) || mp::abs(value) < Exact(0x1p-126 * (1 + 0x1p-20));
   }
 
   Case c_;
