@@ -95,7 +95,10 @@ QkNormRopeArgs qknorm_rope_args(const Case& c, const std::vector<void*>& ptr) {
   a.qkv = ptr[T::kQkv];
   a.qkv_stride = c.tensors[T::kQkv].row_stride;
   a.output = ptr[T::kOutput];
-  a.output_stride = c.tensors[T::kOutput].row_stride;
+  // In place, the output is qkv's memory: its rows are qkv's rows (the case's own output layout
+  // describes an out-of-place output only).
+  a.output_stride = c.tensors[T::kOutput].in_place ? c.tensors[T::kQkv].row_stride
+                                                   : c.tensors[T::kOutput].row_stride;
   a.q_weight = ptr[T::kQWeight];
   a.k_weight = ptr[T::kKWeight];
   return a;

@@ -22,9 +22,9 @@
 // The interval's ulps are what the report shows as the bound (for 16-bit outputs below 0.502
 // ulp unless the rotation cancels; fp32 below 0.5 + 2^3.8).
 //
-// A head is out of the bound's range (counted as out_of_range_rows, not judged) when its inputs
-// are finite and the fp32 sum of squares could overflow or underflow: n q > 2^126 or q < 2^-100,
-// q = mean(z^2) + eps (the norm family's rule).
+// A head is out of the bound's range (counted as out_of_range_rows, not judged) when its values
+// are finite (its weight may not be) and the fp32 sum of squares could overflow or underflow: n q >
+// 2^126 or q < 2^-100, q = mean(z^2) + eps (the norm family's rule).
 //
 // Flat ULP bounds (BoundSpec::kUlps) judge every element against the profile's exact value.
 // The family defines no bound rules yet: a subject naming one fails every comparison.
@@ -88,6 +88,8 @@ class QkExpectation : public Expectation {
       results_.push_back(ref::evaluate(profile_, params_, ti));
       for (std::int64_t h = 0; h < qk; ++h) {
         const HeadRegime g = regime(r, h);
+        const std::vector<float>& w = h < params_.num_q_heads ? qw_ : kw_;
+        for (float wi : w) special_ = special_ || (g == HeadRegime::kBounded && !std::isfinite(wi));
         regimes_[static_cast<std::size_t>(r * qk + h)] = g;
         special_ = special_ || g == HeadRegime::kSpecial;
       }
@@ -149,7 +151,12 @@ class QkExpectation : public Expectation {
           const std::uint32_t got = y.get(r, i);
           const std::uint32_t exp = want.y_bits[ki];
           const Exact& exact = want.y_exact[ki];
-          if (g == HeadRegime::kSpecial) {
+          // A non-finite weight of the element or its partner (R finite and nonzero: the head is
+          // in range) gives inf or NaN by IEEE rules.
+          const bool weight_special =
+              !std::isfinite(w[static_cast<std::size_t>(e)]) ||
+              (e < rd && !std::isfinite(w[static_cast<std::size_t>(partner_of(e))]));
+          if (g == HeadRegime::kSpecial || weight_special) {
             ++v->stats.special_elements;
             if (mode == Mode::kSpecial && !matches_exactly(exp, got)) {
               ev.note("output", r, i, exact, exp, got, 0, "exactly (IEEE special-value rule)",
@@ -207,10 +214,6 @@ class QkExpectation : public Expectation {
   HeadRegime regime(std::int64_t r, std::int64_t h) const {
     const ref::QkNormRopeResult& want = results_[static_cast<std::size_t>(r)];
     if (want.status != ref::QkNormRopeStatus::kOk) return HeadRegime::kBounded;
-    const std::vector<float>& w = h < params_.num_q_heads ? qw_ : kw_;
-    for (float wi : w) {
-      if (!std::isfinite(wi)) return HeadRegime::kSpecial;
-    }
     const std::vector<float>& x = rows_[static_cast<std::size_t>(r)];
     double sum = 0;
     for (std::int64_t e = 0; e < n_; ++e) {
