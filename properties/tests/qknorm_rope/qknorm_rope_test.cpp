@@ -19,6 +19,7 @@
 #include "kc/props/buffers.h"
 #include "kc/props/check.h"
 #include "kc/props/family.h"
+#include "kc/props/generators.h"
 #include "kc/props/property.h"
 #include "kc/props/qknorm_rope.h"
 #include "kc/props/subject.h"
@@ -166,8 +167,17 @@ TEST(QkNormRopeHarnessTest, PositionsArePacked) {
   c.tensors[QkNormRopeTensors::kPositions].row_stride = 2;
   EXPECT_EQ(twin->check(c).code(), StatusCode::kUnsupported);
   EXPECT_EQ(run_property(PropertyId::kSupportAgrees, *twin, c).kind, Verdict::Kind::kPass);
-  // The generator never pads a packed tensor: every generated case passes the layout check.
+  // The generator never pads a packed tensor, and layout_invariant's other layout keeps it
+  // packed (so the property applies to every case the subject supports).
   const Subject* control = find_subject("control.qknorm_rope.exact");
+  const rc::Gen<Case> gen = gen_case(*control, GenOptions{});
+  int padded_elsewhere = 0;
+  for (int k = 0; k < 200; ++k) {
+    const Case g = gen(rc::Random(static_cast<std::uint64_t>(k) + 1), 50).value();
+    EXPECT_EQ(g.tensors[QkNormRopeTensors::kPositions].row_stride, 1) << describe(g);
+    padded_elsewhere += g.tensors[QkNormRopeTensors::kQkv].row_stride > qk_hidden(g);
+  }
+  EXPECT_GT(padded_elsewhere, 20);  // the other tensors are still padded
   CheckConfig cfg;
   cfg.budget = budget_for(PropertyId::kLayoutInvariant, *control, "quick");
   cfg.budget.cases = 40;
