@@ -361,8 +361,11 @@ class QkFamily : public Family {
     r.ops = {kQkFamily};
     r.profiles = ops_[0].profiles;
     r.bucket_param = "position";
-    r.shape_params = {"tokens", "nq", "nk", "nv", "head_dim"};
+    // pos_max: the largest position of the row's set (bench/qknorm_rope_bench.cu draws 2^17
+    // and near 2^24); the bandwidth lines are told apart by model and position set.
+    r.shape_params = {"tokens", "nq", "nk", "nv", "head_dim", "pos_max"};
     r.bandwidth_axis = "tokens";
+    r.bandwidth_series = {"nq", "nk", "nv", "pos_max"};
     r.decode_axis = "tokens";
     r.decode_profiles = {"qknorm_rope.exact"};
     results::PerfTarget bw;
