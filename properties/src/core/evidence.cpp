@@ -5,9 +5,9 @@
 
 namespace kc::props {
 
-void Evidence::note(const char* tensor, std::int64_t row, std::int64_t col,
-                    const ref::Exact& exact, std::uint32_t expected, std::uint32_t got,
-                    double bound, const std::string& admissible, bool failed, double err) {
+void Evidence::note(const char* tensor, std::int64_t row, std::int64_t col, const ref::Exact& exact,
+                    std::uint32_t expected, std::uint32_t got, double bound,
+                    const std::string& admissible, bool failed, double err) {
   if (err < 0) err = ref::ulp_error(f_, got, exact);
   const double key = std::isnan(err) ? 1e308 : err;
   auto fill = [&] {
