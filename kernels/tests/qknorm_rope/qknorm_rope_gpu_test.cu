@@ -144,11 +144,57 @@ TEST(QkNormRopeGpuTest, MatchesTwinBitForBit) {
 }
 
 TEST(QkNormRopeGpuTest, BandwidthShapeMatchesTwin) {
-  // Qwen3-8B heads (32/8/8 x 128), both position types, aligned (vector path).
+  // Qwen3-8B heads (32/8/8 x 128), both position types, aligned (vector path), in place.
   for (PositionType pt : {PositionType::kInt32, PositionType::kInt64}) {
     Case c{DType::kBf16, 300, 128, 32, 8, 8, 128, RopePairing::kNeox, pt, true, 0, 0, {}};
     run_case(c, 99 + static_cast<int>(pt));
   }
+  // Enough heads that each warp holds up to four at once (qk_launch_shape: heads_per_warp grows
+  // with the work a full GPU has, 3 above, 4 here), out of place with v heads, head_dim 64 and
+  // 128, every dtype, partial groups of a token.
+  const Case big[] = {
+      {DType::kFp16,
+       2000,
+       64,
+       16,
+       4,
+       4,
+       64,
+       RopePairing::kInterleaved,
+       PositionType::kInt64,
+       false,
+       0,
+       0,
+       {}},
+      {DType::kFp32,
+       1500,
+       128,
+       32,
+       8,
+       8,
+       96,
+       RopePairing::kNeox,
+       PositionType::kInt32,
+       false,
+       0,
+       0,
+       {}},
+      {DType::kBf16,
+       2500,
+       128,
+       64,
+       4,
+       4,
+       128,
+       RopePairing::kNeox,
+       PositionType::kInt64,
+       true,
+       0,
+       0,
+       {}},
+  };
+  int seed = 200;
+  for (const Case& c : big) run_case(c, seed++);
 }
 
 TEST(QkNormRopeGpuTest, EmptyAndRejectedCallsLaunchNothing) {
