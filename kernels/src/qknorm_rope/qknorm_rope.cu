@@ -28,7 +28,6 @@ Status launch_typed(const QkNormRopeArgs& a, cudaStream_t stream, const DeviceIn
   const QkLaunchShape shape = qk_launch_shape(a, aligned, dev.sms);
   p->groups = shape.groups;
   p->groups_per_token = shape.groups_per_token;
-  p->heads_per_warp = shape.heads_per_warp;
   const void* kernel = reinterpret_cast<const void*>(qknorm_rope_kernel<D, 0>);
   if (shape.vector) {
     kernel = n == 64    ? reinterpret_cast<const void*>(qknorm_rope_kernel<D, 2>)

@@ -38,7 +38,6 @@ struct QkParams {
   std::int64_t groups;            // tokens * groups_per_token
   std::int64_t groups_per_token;  // ceil(heads / warps a block)
   std::int64_t heads;             // units a token
-  int heads_per_warp;             // consecutive heads a warp holds at once
   int qk_heads;                   // q + k heads a token (units h >= qk_heads are v copies)
   int nq;
   int head_dim;
@@ -120,73 +119,55 @@ __device__ __noinline__ SinCos qk_table_entry(std::int64_t pos, RopeConst c) {
   return sincos_turn(rope_turn(pos, c));
 }
 
-// Three blocks an SM (at most 80 registers; the table entry is a call). Each warp issues the
-// loads of its heads_per_warp heads first, so that an SM has up to 24 x 4 heads in flight.
+// Four blocks an SM (at most 64 registers; the table entry is a call): memory parallelism comes
+// from resident warps, each with one head's loads in flight.
 template <DType D, int kE>
-__global__ void __launch_bounds__(256, 3) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
+__global__ void __launch_bounds__(256, 4) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
   using S = Storage<D>;
   using T = typename S::Type;
   extern __shared__ double qk_smem[];
   __shared__ SinCos sc[kMaxRopePairs];  // the token's sin and cos per pair, shared by its heads
   constexpr int kMax = kE > 0 ? kE : kMaxQkChunk;
-  constexpr int kK = qk_max_heads_per_warp(kE);
   const int n = p.head_dim;
   const int chunk = kE > 0 ? kE : qk_chunk(n);
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
   const int warps = static_cast<int>(blockDim.x) >> 5;
-  const int hpw = p.heads_per_warp;  // <= kK
   const int pairs = p.rotary_dim / 2;
   double* vs = qk_smem + static_cast<std::int64_t>(warp) * n;
   const int first = lane * chunk;
   pdl_wait();
-  // With several heads a warp (head_dim 64, 128) the lane's weight chunks, the same for every
-  // token, are loaded once; otherwise per head (registers).
-  constexpr bool kHoist = kK > 1;
-  constexpr int kW = kHoist ? kE : 1;
-  float wq[kW];
-  float wk[kW];
-#pragma unroll
-  for (int e = 0; e < kW; ++e) {
-    wq[e] = kHoist && p.nq > 0 ? S::load(static_cast<const T*>(p.q_weight)[first + e]) : 0.0f;
-    wk[e] =
-        kHoist && p.qk_heads > p.nq ? S::load(static_cast<const T*>(p.k_weight)[first + e]) : 0.0f;
-  }
-  // Grid-stride over the groups (warps x heads_per_warp heads of one token): the trip count is
-  // the block's, so every thread reaches both barriers. Token t and group-in-token k of group g
-  // advance without a division in the loop.
+  // Grid-stride over the groups (warps heads of one token): the trip count is the block's, so
+  // every thread reaches both barriers. Token t and group-in-token k of group g advance without
+  // a division in the loop.
   const std::int64_t gpt = p.groups_per_token;
   const std::int64_t step_t = static_cast<std::int64_t>(gridDim.x) / gpt;
   const std::int64_t step_k = static_cast<std::int64_t>(gridDim.x) - step_t * gpt;
   std::int64_t t = static_cast<std::int64_t>(blockIdx.x) / gpt;
   std::int64_t k = static_cast<std::int64_t>(blockIdx.x) - t * gpt;
   for (std::int64_t g = blockIdx.x; g < p.groups; g += gridDim.x) {
-    const int h0 = (static_cast<int>(k) * warps + warp) * hpw;
-    const T* x0 = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h0) * n;
-    T* y0 = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h0) * n;
-    // 1. The loads of the warp's q and k heads first, in flight during the table; v heads (out
-    //    of place) are copied.
-    float z[kK][kMax];
+    const int h = static_cast<int>(k) * warps + warp;
+    const bool qk = h < p.qk_heads;
+    const T* x = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h) * n;
+    T* y = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h) * n;
+    // 1. The head's loads first, so that they are in flight during the table.
+    float z[kMax];
+    float wv[kMax];
+    if (qk) {
+      const T* w = static_cast<const T*>(h < p.nq ? p.q_weight : p.k_weight);
+      if constexpr (kE > 0) {
+        Chunk<D, kE> c;
+        c.load(x + first);
 #pragma unroll
-    for (int i = 0; i < kK; ++i) {
-      const int h = h0 + i;
-      if (i < hpw && h < p.qk_heads) {
-        const T* x = x0 + static_cast<std::int64_t>(i) * n;
-        if constexpr (kE > 0) {
-          Chunk<D, kE> c;
-          c.load(x + first);
+        for (int e = 0; e < kE; ++e) z[e] = c.value(e);
+      } else {
 #pragma unroll
-          for (int e = 0; e < kE; ++e) z[i][e] = c.value(e);
-        } else {
-#pragma unroll
-          for (int e = 0; e < kMax; ++e)
-            z[i][e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
-        }
-      } else if (i < hpw && h < p.heads) {  // a v head out of place (uniform across the warp)
-        const T* x = x0 + static_cast<std::int64_t>(i) * n;
-        T* y = y0 + static_cast<std::int64_t>(i) * n;
-        for (int j = lane; j < n; j += 32) y[j] = x[j];
+        for (int e = 0; e < kMax; ++e)
+          z[e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
       }
+#pragma unroll
+      for (int e = 0; e < kMax; ++e)
+        wv[e] = (e < chunk && first + e < n) ? S::load(w[first + e]) : 0.0f;
     }
     // 2. The token's table.
     const std::int64_t pos =
@@ -195,53 +176,41 @@ __global__ void __launch_bounds__(256, 3) qknorm_rope_kernel(const __grid_consta
     for (int j = static_cast<int>(threadIdx.x); j < pairs; j += static_cast<int>(blockDim.x)) {
       sc[j] = qk_table_entry(pos, p.table.c[j]);
     }
-    __syncthreads();  // the table is complete
-                      // 3. Head by head: the norm, the slice, the rotation and the rounding.
+    // 3. The norm (or a v head's copy) while the table is written.
+    if (qk) {
+      float acc = 0.0f;
 #pragma unroll
-    for (int i = 0; i < kK; ++i) {
-      const int h = h0 + i;
-      if (i < hpw && h < p.qk_heads) {
-        const bool q = h < p.nq;
-        const T* w = static_cast<const T*>(q ? p.q_weight : p.k_weight);
-        float acc = 0.0f;
+      for (int e = 0; e < kMax; ++e) {
+        if (e < chunk && first + e < n) acc = ffma(z[e], z[e], acc);
+      }
 #pragma unroll
-        for (int e = 0; e < kMax; ++e) {
-          if (e < chunk && first + e < n) acc = ffma(z[i][e], z[i][e], acc);
-        }
+      for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
+      const float r = inv_rms(acc, p.math);
 #pragma unroll
-        for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
-        const float r = inv_rms(acc, p.math);
+      for (int e = 0; e < kMax; ++e) {
+        if (e < chunk && first + e < n) vs[first + e] = head_value(z[e], r, wv[e]);
+      }
+    } else if (h < p.heads) {  // a v head out of place: copy (uniform across the warp)
+      for (int i = lane; i < n; i += 32) y[i] = x[i];
+    }
+    __syncthreads();  // the table is complete; each warp's slice too
+    // 4. The rotation and the rounding.
+    if (qk) {
+      if constexpr (kE > 0) {
+        Chunk<D, kE> o;
 #pragma unroll
-        for (int e = 0; e < kMax; ++e) {
-          if (e < chunk && first + e < n) {
-            float we;
-            if constexpr (kHoist) {
-              we = q ? wq[e] : wk[e];
-            } else {
-              we = S::load(w[first + e]);
-            }
-            vs[first + e] = head_value(z[i][e], r, we);
-          }
-        }
-        __syncwarp();
-        T* y = y0 + static_cast<std::int64_t>(i) * n;
-        if constexpr (kE > 0) {
-          Chunk<D, kE> o;
-#pragma unroll
-          for (int e = 0; e < kE; ++e) o.set(e, round_double<D>(qk_output(p, vs, sc, first + e)));
-          o.store(y + first);
-        } else {
+        for (int e = 0; e < kE; ++e) o.set(e, round_double<D>(qk_output(p, vs, sc, first + e)));
+        o.store(y + first);
+      } else {
 #pragma unroll 1
-          for (int e = 0; e < chunk; ++e) {
-            const int j = first + e;
-            if (j >= n) break;
-            y[j] = round_double<D>(qk_output(p, vs, sc, j));
-          }
+        for (int e = 0; e < chunk; ++e) {
+          const int i = first + e;
+          if (i >= n) break;
+          y[i] = round_double<D>(qk_output(p, vs, sc, i));
         }
-        __syncwarp();  // the slice is rewritten by the next head
       }
     }
-    __syncthreads();  // the table is rewritten by the next group
+    __syncthreads();  // the table and the slices are rewritten by the next group
     t += step_t;
     k += step_k;
     if (k >= gpt) {

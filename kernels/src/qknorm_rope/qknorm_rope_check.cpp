@@ -180,24 +180,16 @@ QkLaunchShape qk_launch_shape(const QkNormRopeArgs& a, bool aligned, int sms) {
   const std::int64_t heads =
       a.num_q_heads + a.num_k_heads + (qk_out_of_place(a) ? a.num_v_heads : 0);
   s.units = a.num_tokens * heads;
-  s.vector = aligned && (a.head_dim == 64 || a.head_dim == 128 || a.head_dim == 256);
-  // Several heads a warp only when there is at least that much work for every warp of a full
-  // GPU (24 warps an SM at three blocks of eight warps): decode shapes keep one head a warp and
-  // spread over the SMs.
-  const int most = qk_max_heads_per_warp(s.vector ? qk_chunk(static_cast<int>(a.head_dim)) : 0);
-  const std::int64_t per_warp = s.units / (static_cast<std::int64_t>(sms > 0 ? sms : 1) * 24);
-  s.heads_per_warp = per_warp < 1 ? 1 : per_warp > most ? most : static_cast<int>(per_warp);
   // Eight warps a block, fewer when a token has fewer heads (no idle warps in decode shapes).
-  const std::int64_t warps_needed = (heads + s.heads_per_warp - 1) / s.heads_per_warp;
-  s.warps_per_block = warps_needed < 8 ? static_cast<int>(warps_needed < 1 ? 1 : warps_needed) : 8;
-  const std::int64_t per_group = static_cast<std::int64_t>(s.warps_per_block) * s.heads_per_warp;
-  s.groups_per_token = (heads + per_group - 1) / per_group;
+  s.warps_per_block = heads < 8 ? static_cast<int>(heads < 1 ? 1 : heads) : 8;
+  s.groups_per_token = (heads + s.warps_per_block - 1) / s.warps_per_block;
   s.groups = a.num_tokens * s.groups_per_token;
   const std::int64_t need = s.groups;
   const std::int64_t cap = static_cast<std::int64_t>(sms > 0 ? sms : 1) * 8 * 8;
   std::int64_t b = need < cap ? need : cap;
   if (b > kMaxGrid) b = kMaxGrid;
   s.blocks = b < 1 ? 1 : b;
+  s.vector = aligned && (a.head_dim == 64 || a.head_dim == 128 || a.head_dim == 256);
   return s;
 }
 

@@ -31,22 +31,13 @@ struct RopeTable {
 void rope_table(const QkNormRopeArgs& a, RopeTable* out);
 
 // How a launch covers the work (never the arithmetic): one warp a unit, a unit one head of one
-// token (q, k and, out of place, v heads; in place only q and k heads); a warp takes
-// heads_per_warp consecutive heads; one block a group of warps_per_block x heads_per_warp
-// consecutive heads of one token (groups numbered token by token), so that the
+// token (q, k and, out of place, v heads; in place only q and k heads); one block a group of
+// warps_per_block consecutive heads of one token (groups numbered token by token), so that the
 // block computes the token's sines and cosines once for all its heads. A grid of at most eight
 // waves of blocks (the blocks loop grid-stride over the groups), at most kMaxGrid blocks.
-// Heads a warp holds in flight at once (their loads issued together), by the kernel's lane chunk
-// (qk_chunk: 2, 4, 8 elements for the vector paths of head_dim 64, 128, 256; 0 for the element
-// path): four for head_dim 64 and 128, one otherwise (at 80 registers, two heads of 256 spill).
-KC_HD constexpr int qk_max_heads_per_warp(int vector_chunk) {
-  return vector_chunk == 2 || vector_chunk == 4 ? 4 : 1;
-}
-
 struct QkLaunchShape {
   std::int64_t units = 0;
   int warps_per_block = 8;
-  int heads_per_warp = 1;  // <= qk_max_heads_per_warp; more only when the GPU is full anyway
   std::int64_t groups_per_token = 0;  // ceil(heads / warps_per_block)
   std::int64_t groups = 0;            // num_tokens * groups_per_token
   std::int64_t blocks = 1;
