@@ -86,6 +86,67 @@ struct Tally {
                                        << to_decimal(Exact(e.mid), 30) << " rad " << e.rad;
 }
 
+// NormRowExact (rmsnorm.h) against evaluate(): the same Exact values, bit for bit, for every
+// element of short rows and a spread of elements of long ones; compare_y() agrees with the
+// 320-bit values wherever they are certain, and finds exact ties (tie rows below) exactly.
+struct ExactTally {
+  std::int64_t rows = 0, whole_rows = 0, elements = 0, ties = 0;
+  void print(const char* what) const {
+    std::printf(
+        "[ exact    ] %s: NormRowExact on %lld rows (%lld evaluated whole), %lld elements, "
+        "%lld exact equalities found by compare_y\n",
+        what, static_cast<long long>(rows), static_cast<long long>(whole_rows),
+        static_cast<long long>(elements), static_cast<long long>(ties));
+  }
+};
+ExactTally g_exact_tally;
+
+void expect_exact_elements(NormProfile p, const Row& row, const NormRowResult& want,
+                           const std::string& where) {
+  NormRowExact ex(p, row.input());
+  ++g_exact_tally.rows;
+  g_exact_tally.whole_rows += ex.evaluated_whole_row();
+  // Exact's == is false for NaN: compare NaN-ness, then values.
+  auto same = [](const Exact& a, const Exact& b) {
+    if (mp::isnan(a) || mp::isnan(b)) return mp::isnan(a) && mp::isnan(b);
+    return a == b && mp::signbit(a) == mp::signbit(b);
+  };
+  ASSERT_TRUE(same(ex.inv_rms(), want.inv_rms)) << where << " R";
+  ASSERT_TRUE(same(ex.mean_sq_plus_eps(), want.mean_sq_plus_eps)) << where << " q";
+  ASSERT_TRUE(same(ex.approx_rel_error(), want.approx_rel_error)) << where << " rel";
+  const std::size_t n = want.y_bits.size();
+  const std::size_t step = n <= 64 ? 1 : n / 16;
+  const Format& f = row.format;
+  for (std::size_t i = 0; i < n; i += step) {
+    const auto k = static_cast<std::int64_t>(i);
+    const NormRowExact::Element e = ex.element(k);
+    ++g_exact_tally.elements;
+    ASSERT_TRUE(same(e.y_exact, want.y_exact[i])) << where << " y_exact i=" << i;
+    ASSERT_TRUE(same(e.scaled_times_r, want.scaled_times_r[i])) << where << " u R i=" << i;
+    ASSERT_EQ(e.y_bits, want.y_bits[i]) << where << " bits i=" << i;
+    if (!want.residual_exact.empty()) {
+      ASSERT_TRUE(same(ex.residual_exact(k), want.residual_exact[i])) << where << " s i=" << i;
+    }
+    const Exact& v = want.y_exact[i];
+    if (!mp::isfinite(v) || is_nan(f, want.y_bits[i]) || is_inf(f, want.y_bits[i])) continue;
+    // The rounded value and the midpoints either side: where the 320-bit value is farther from
+    // them than its error, compare_y() must give its side. A 0 (the exact value is d itself: a
+    // constructed tie, or x R = 1 exactly for a constant row with eps = 0, where the 320-bit
+    // value misses d by 2^-320) can only come where the 320-bit value is within its error of d.
+    const Exact rad = mp::abs(v) * want.approx_rel_error * 2;
+    const Exact y = decode(f, want.y_bits[i]);
+    for (const Exact& d : {y, midpoint_above(f, want.y_bits[i] & ~f.sign_mask()),
+                           -midpoint_above(f, want.y_bits[i] & ~f.sign_mask())}) {
+      const int c = ex.compare_y(k, d);
+      if (mp::abs(v - d) > rad) {
+        ASSERT_EQ(c, v > d ? 1 : -1) << where << " compare_y i=" << i << " d " << to_decimal(d);
+      } else if (c == 0) {
+        ++g_exact_tally.ties;
+      }
+    }
+  }
+}
+
 // The agreement check of every test: bits everywhere, enclosures around the exact values.
 // `out` is reused across calls on purpose (evaluate_fast's storage reuse must not leak state).
 void expect_agree(NormProfile p, const Row& row, Tally* tally, FastNormRowResult* out) {
@@ -125,6 +186,8 @@ void expect_agree(NormProfile p, const Row& row, Tally* tally, FastNormRowResult
   ASSERT_TRUE(holds(got.mean_sq_plus_eps, want.mean_sq_plus_eps, rel)) << where << " q";
   ASSERT_TRUE(holds(got.inv_rms, want.inv_rms, rel)) << where << " R";
   ASSERT_EQ(got.exact.has_value(), got.path != NormRowPath::kFast) << where;
+  expect_exact_elements(p, row, want, where);
+  if (::testing::Test::HasFatalFailure()) return;
   ASSERT_LE(got.exact_fallback, got.fallback) << where;
   ++tally->rows;
   if (got.path == NormRowPath::kExactRow) {
@@ -272,6 +335,7 @@ void random_sweep(std::uint64_t seed, std::int64_t elements_per_format, const ch
     }
   }
   tally.print(what);
+  g_exact_tally.print(what);
   EXPECT_GT(tally.elements + tally.exact_row_elements, 8 * 3 * elements_per_format - 1);
 }
 
@@ -393,6 +457,7 @@ TEST(RmsNormFastTest, ExactTiesGoToTheExactPath) {
     }
   }
   tally.print("exact ties");
+  g_exact_tally.print("after the tie rows");
   EXPECT_GT(tally.exact_fallback, 100);
   EXPECT_GT(tie_rows, 50);
 }
