@@ -7,7 +7,8 @@
 // the inner roundings (R = 2^-j exactly, so u R w' is dyadic), values a 2^-48 or a 2^-100
 // fraction away from ties on either side, the one-hot gemma row of the issue's item 6,
 // eps-dominated rows, huge dynamic range, subnormal inputs, fp32 residual sums with exponent
-// gaps, outputs at the overflow threshold, and the special rows that take the exact path.
+// gaps, outputs at the overflow threshold; special rows (R NaN, 0 or +inf) and special elements
+// (non-finite weights) evaluated in double, and random rows with injected NaNs and infinities.
 // Each group prints how many elements fell back (to the 320-bit refinement, and to evaluate()).
 #include <gtest/gtest.h>
 
@@ -50,17 +51,18 @@ struct Row {
 // Fallback counts over the rows that took the fast path; special rows counted apart.
 struct Tally {
   std::int64_t rows = 0, elements = 0, fallback = 0, exact_fallback = 0;
-  std::int64_t exact_rows = 0, exact_row_elements = 0;
+  std::int64_t exact_rows = 0, exact_row_elements = 0, special_rows = 0, special_row_elements = 0;
   void print(const char* what) const {
     const double e = static_cast<double>(std::max<std::int64_t>(1, elements));
     std::printf(
         "[ fallback ] %s: %lld rows, %lld elements on the fast path: %lld undecided in "
         "double (rate %.3g), %lld of them from evaluate() (rate %.3g); %lld special rows "
-        "(%lld elements) on the exact path\n",
+        "in double; %lld unsupported rows (%lld elements) on the exact path\n",
         what, static_cast<long long>(rows), static_cast<long long>(elements),
         static_cast<long long>(fallback), static_cast<double>(fallback) / e,
         static_cast<long long>(exact_fallback), static_cast<double>(exact_fallback) / e,
-        static_cast<long long>(exact_rows), static_cast<long long>(exact_row_elements));
+        static_cast<long long>(special_rows), static_cast<long long>(exact_rows),
+        static_cast<long long>(exact_row_elements));
   }
 };
 
@@ -79,6 +81,13 @@ struct Tally {
   if (!std::isfinite(e.mid) || !(e.rad >= 0)) {
     return ::testing::AssertionFailure()
            << "finite value " << to_decimal(v, 20) << ", mid " << e.mid << " rad " << e.rad;
+  }
+  if (e.rad == 0) {  // a point is the value itself, signed zeros included
+    if (Exact(e.mid) == v && std::signbit(e.mid) == (mp::signbit(v) != 0)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << "value " << to_decimal(v, 30) << " is not the point " << std::hexfloat << e.mid;
   }
   const Exact d = mp::abs(Exact(e.mid) - v);
   if (d <= Exact(e.rad) + mp::abs(v) * rel) return ::testing::AssertionSuccess();
@@ -185,11 +194,19 @@ void expect_agree(NormProfile p, const Row& row, Tally* tally, FastNormRowResult
   }
   ASSERT_TRUE(holds(got.mean_sq_plus_eps, want.mean_sq_plus_eps, rel)) << where << " q";
   ASSERT_TRUE(holds(got.inv_rms, want.inv_rms, rel)) << where << " R";
-  ASSERT_EQ(got.exact.has_value(), got.path != NormRowPath::kFast) << where;
+  ASSERT_EQ(got.exact.has_value(),
+            got.path == NormRowPath::kExactElements || got.path == NormRowPath::kExactRow)
+      << where;
   expect_exact_elements(p, row, want, where);
   if (::testing::Test::HasFatalFailure()) return;
   ASSERT_LE(got.exact_fallback, got.fallback) << where;
   ++tally->rows;
+  if (got.path == NormRowPath::kSpecialRow) {
+    ++tally->special_rows;
+    tally->special_row_elements += static_cast<std::int64_t>(row.x.size());
+    for (const Enclosure& e : got.y) ASSERT_EQ(e.rad, 0.0) << where;
+    return;
+  }
   if (got.path == NormRowPath::kExactRow) {
     ++tally->exact_rows;
     tally->exact_row_elements += static_cast<std::int64_t>(row.x.size());
@@ -336,7 +353,8 @@ void random_sweep(std::uint64_t seed, std::int64_t elements_per_format, const ch
   }
   tally.print(what);
   g_exact_tally.print(what);
-  EXPECT_GT(tally.elements + tally.exact_row_elements, 8 * 3 * elements_per_format - 1);
+  EXPECT_GT(tally.elements + tally.exact_row_elements + tally.special_row_elements,
+            8 * 3 * elements_per_format - 1);
 }
 
 TEST(RmsNormFastTest, RandomRowsAgreeBitForBit) { random_sweep(2025, 100000, "random rows"); }
@@ -668,8 +686,10 @@ TEST(RmsNormFastTest, OutputsAroundOverflow) {
   tally.print("overflow");
 }
 
-// Special rows: the exact path, and the same bits.
-TEST(RmsNormFastTest, SpecialRowsTakeTheExactPath) {
+// Special rows (R NaN, 0 or +inf) in double, special elements (non-finite weights, an
+// overflowed rn(s) that legacy_mixed scales) as points on the fast path, unsupported rows (eps
+// NaN or negative) on the exact path: the same bits and values as evaluate().
+TEST(RmsNormFastTest, SpecialRowsAndElements) {
   Tally tally;
   FastNormRowResult out;
   auto row_of = [](const Format& f, std::vector<float> x, std::vector<float> r,
@@ -699,12 +719,26 @@ TEST(RmsNormFastTest, SpecialRowsTakeTheExactPath) {
       if (HasFatalFailure()) return;
     }
   }
-  EXPECT_GT(tally.exact_rows, 0);
-  // The fp16 residual overflow: profiles that never touch rn(s) keep the fast path.
+  EXPECT_GT(tally.special_rows, 0);
+  EXPECT_GT(tally.exact_rows, 0);  // the unsupported eps
+  // The fp16 residual overflow: profiles that never touch rn(s) keep the fast path; those that
+  // normalise it have R = 0; legacy_mixed scales it: that element alone is special.
   evaluate_fast(NormProfile::kFusedFp32Sum, rows[3].input(), &out);
   EXPECT_EQ(out.path, NormRowPath::kFast);
   EXPECT_EQ(out.residual_bits[0], 0x7c00u);
   evaluate_fast(NormProfile::kFusedHf, rows[3].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kSpecialRow);
+  evaluate_fast(NormProfile::kFusedLegacyMixed, rows[3].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kFast);
+  EXPECT_TRUE(std::isinf(out.y[0].mid));
+  // Non-finite weights: special elements of a fast row.
+  evaluate_fast(NormProfile::kRmsNormFp32, rows[5].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kFast);
+  EXPECT_TRUE(std::isinf(out.y[0].mid));
+  evaluate_fast(NormProfile::kRmsNormHf, rows[6].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kFast);
+  EXPECT_TRUE(std::isnan(out.y[1].mid));
+  evaluate_fast(NormProfile::kRmsNormFp32, rows[7].input(), &out);  // eps NaN: unsupported
   EXPECT_EQ(out.path, NormRowPath::kExactRow);
   // No elements: nothing to evaluate, no exception, no abort.
   Row empty;
@@ -713,6 +747,51 @@ TEST(RmsNormFastTest, SpecialRowsTakeTheExactPath) {
   EXPECT_TRUE(out.y_bits.empty());
   EXPECT_EQ(out.path, NormRowPath::kExactRow);
   tally.print("special rows");
+}
+
+// Random rows with NaNs and infinities injected into x, r or w (one to three of them, or the
+// fp16 residual sums pushed past 65504), every profile and dtype: special rows and special
+// elements in double give evaluate()'s bits and values, signed zeros included.
+TEST(RmsNormFastTest, RandomSpecialValues) {
+  RowGen gen(15);
+  Tally tally;
+  FastNormRowResult out;
+  const float specials[] = {kNaN, kInf, -kInf};
+  for (int k = 0; k < 600; ++k) {
+    const Format& f = k % 3 == 0 ? kFp32 : k % 3 == 1 ? kFp16 : kBf16;
+    const std::int64_t n = 1 + static_cast<std::int64_t>(gen.next() % 70);
+    Row row = gen.row(f, n, kAllValues[gen.next() % 10], kAllValues[gen.next() % 10]);
+    const int injections = 1 + static_cast<int>(gen.next() % 3);
+    for (int j = 0; j < injections; ++j) {
+      const std::size_t at = gen.next() % static_cast<std::uint64_t>(n);
+      const float v = specials[gen.next() % 3];
+      switch (gen.next() % 4) {
+        case 0:
+          row.x[at] = v;
+          break;
+        case 1:
+          row.r[at] = v;
+          break;
+        case 2:
+          row.w[at] = v;
+          break;
+        default:
+          if (f == kFp16) {
+            row.x[at] = 60000.0f;
+            row.r[at] = 10000.0f;
+          }
+          break;
+      }
+    }
+    if (k % 7 == 0) std::fill(row.x.begin(), row.x.end(), k % 2 ? 0.0f : -0.0f);
+    if (k % 7 == 0) std::fill(row.r.begin(), row.r.end(), 0.0f);
+    if (k % 14 == 0) row.eps = 0;
+    expect_agree_all(row, &tally, &out);
+    if (HasFatalFailure()) return;
+  }
+  tally.print("random special values");
+  EXPECT_GT(tally.special_rows, 1000);
+  EXPECT_GT(tally.rows - tally.special_rows, 1000);
 }
 
 // Signed zeros: zero inputs, zero weights, gemma's 1 + w = +0, sums that cancel to +0.
