@@ -3,9 +3,15 @@
 
 For a defect that shows only on some cases, p(s) is the probability that a case generated at
 RapidCheck size s exposes it, computed from the generator's weights (properties/src/
-generators.cpp). RapidCheck gives case i the size i for i <= maxSize (its sizeFor(): with 200
-cases and maxSize 100 the first 101 cases have sizes 0..100). The limit is the first case count
-k with P(caught within k cases) = 1 - prod_{i<k} (1 - p(size(i))) >= 0.999.
+generators.cpp). The calibration test runs the property with exactly `limit` cases (the quick
+budget's sizes, its case count replaced), and RapidCheck's size schedule depends on that count
+(size_for below, measured on the installed RapidCheck: a run of n cases gives floor(n / 101)
+full runs of sizes 0..100, then spreads the remaining m cases evenly over 0..100, j * 100 //
+(m - 1); so 18 cases have sizes 0, 5, 11, ..., 100, and 120 cases 0..100 then 0, 5, 11, ...).
+The limit is the first case count k whose own run catches the defect with probability
+P = 1 - prod_{i<k} (1 - p(size_for(k, i))) >= 0.999. The quick budget (budget_for in
+properties/src/core/check.cpp: 1200 cases for the reference properties, 150 for the others)
+must hold every limit, so that a quick run of a subject with such a defect would catch it too.
 Run: python3 scripts/calibration_limits.py
 """
 import math
@@ -43,18 +49,33 @@ def p_hidden(pred, size, unsupported=False):
     return (w["uniform"] * uni + w["edges"] * edg + w["mult8"] * m8 + w["unsup"] * un) / total
 
 
-def limit(p_of_size, cases=200, max_size=100, confidence=0.999):
-    miss = 1.0
-    for i in range(cases):
-        s = i if i <= max_size else (i % (max_size + 1))
-        miss *= 1 - p_of_size(s)
+def size_for(n, i, max_size=100):
+    """RapidCheck's size of case i in a run of n cases."""
+    full = n // (max_size + 1) * (max_size + 1)
+    if i < full:
+        return i % (max_size + 1)
+    m = n - full
+    return 0 if m == 1 else (i - full) * max_size // (m - 1)
+
+
+def limit(p_of_size, cases=3000, confidence=0.999):
+    for k in range(1, cases + 1):
+        miss = 1.0
+        for i in range(k):
+            miss *= 1 - p_of_size(size_for(k, i))
         if 1 - miss >= confidence:
-            return i + 1
+            return k
     return None
 
 
-def report(name, p_of_size):
-    print(f"{name:28s} 99.9% within {limit(p_of_size)} cases; p at size 60: {p_of_size(60):.4f}")
+QUICK_CASES = {"bounded_error": 1200, "special_values": 1200}  # else 150
+
+
+def report(name, p_of_size, prop="bounded_error"):
+    k = limit(p_of_size)
+    budget = QUICK_CASES.get(prop, 150)
+    print(f"{name:28s} {prop:16s} 99.9% within {k} cases (quick budget {budget}: "
+          f"{'holds it' if k <= budget else 'TOO SMALL'}); p at size 60: {p_of_size(60):.4f}")
 
 
 def tokens_at_least_2(size):
@@ -95,16 +116,15 @@ if __name__ == "__main__":
     # bounded_error exposes it whenever hidden > 8000 (every dtype, any row).
     report("last_element_above_8000", lambda s: p_hidden(lambda h: h > 8000, s))
     # bounded_error exposes it whenever hidden == 256 (the output stays poison): a single size,
-    # one edge of ~35, so it needs a longer run (cases=1000).
-    print(f"{'noop_at_hidden_256':28s} 99.9% within "
-          f"{limit(lambda s: p_hidden(lambda h: h == 256, s), cases=1000)} cases; "
-          f"p at size 60: {p_hidden(lambda h: h == 256, 60):.4f}")
+    # one edge of ~35, so it needs a longer run.
+    report("noop_at_hidden_256", lambda s: p_hidden(lambda h: h == 256, s))
     # support_agrees (unsupported sizes allowed) exposes it when 65536 < hidden <= 131072.
     report("check_accepts_too_large",
-           lambda s: p_hidden(lambda h: MAX_HIDDEN < h <= 2 * MAX_HIDDEN, s, unsupported=True))
+           lambda s: p_hidden(lambda h: MAX_HIDDEN < h <= 2 * MAX_HIDDEN, s, unsupported=True),
+           "support_agrees")
     # batch_invariant: the resized batch is one of {1, N+1, 2N+3, 257, 133}; it crosses 256
     # tokens at least when it is 257 (1 in 5) and N < 256; the row must have >= 2 lanes
     # (hidden > 4 vectors) and the changed reduction order must change an output: certain for
     # fp32 outputs at these sizes (1 dtype in 3), ignored for 16-bit ones (conservative).
     report("batch_dependent_lanes",
-           lambda s: (1 / 5) * (1 / 3) * p_hidden(lambda h: h > 32, s))
+           lambda s: (1 / 5) * (1 / 3) * p_hidden(lambda h: h > 32, s), "batch_invariant")
