@@ -101,6 +101,15 @@ class NormKernelBound {
 
   // Whether y lies in the interval (by value; NaN never does).
   bool admits(const Interval& iv, std::uint32_t y) const;
+  // A finite correct rounding rn_T(v) of an element's exact value always lies in its interval
+  // (kBounded rows, finite weight and value), so a comparison may skip computing the interval
+  // for it (an infinite one need not: fp32 rows admit the fp32 values inside [v - E, v + E]).
+  // 16-bit rows: rn_T is monotone and v - E <= v <= v + E; for cast-before-weight, rn(z R) lies in
+  // [xlo, xhi], so w rn(z R) between the products, and lo <= that <= hi. fp32 rows: |rn(v) - v| <=
+  // max(2^-24 |v|, 2^-150) < E, since E >= 1.01 (theta_b |v| + A) with theta_b >= 2^-24 and A >=
+  // 2^-150; for cast-before-weight, t - |t| 2^-24 is increasing in t, so lo <= x - |x| 2^-24 <=
+  // rn(x) <= x + |x| 2^-24 <= hi for x = w rn(z R) in [plo, phi]. The 320-bit evaluation of the
+  // ends moves them by a relative 2^-290, far inside these margins.
 
   // The largest ULP error an admissible output can have: the bound reported next to a result.
   double interval_ulps(const Interval& iv, const ref::Exact& v) const;
