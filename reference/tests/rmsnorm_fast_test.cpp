@@ -615,6 +615,36 @@ TEST(RmsNormFastTest, RangeExtremes) {
   tally.print("range extremes");
 }
 
+// NormRowExact's condition: a row whose total sum of squares fits in 320 bits while a partial
+// sum does not. x = (2048, 2^-149, 2^-149): S = 2^22 + 2^-297 spans 320 bits, but evaluate()'s
+// first partial sum 2^22 + 2^-298 needs 321 and rounds (a tie, to even: 2^22), and so does the
+// second, so its sum is 2^22, not S. NormRowExact must see that and evaluate the row whole.
+TEST(RmsNormFastTest, PartialSumsBeyond320Bits) {
+  Tally tally;
+  FastNormRowResult out;
+  for (const Format& f : {kFp32, kBf16}) {
+    Row row;
+    row.format = f;
+    row.eps = 1e-6f;
+    row.x = {2048.0f, 0x1p-149f, 0x1p-149f, 0.0f};
+    row.r = {0, 0, 0, 0};
+    row.w = {1.0f, 0.75f, 1.25f, 1.0f};
+    for (NormProfile p : {NormProfile::kRmsNormFp32, NormProfile::kRmsNormHf}) {
+      expect_agree(p, row, &tally, &out);
+      if (HasFatalFailure()) return;
+      NormRowExact ex(p, row.input());
+      EXPECT_TRUE(ex.evaluated_whole_row()) << f.name;
+    }
+    row.x = {2048.0f, 0x1p-149f, 0.0f, 0.0f};  // one tiny square: S itself needs 321 bits
+    NormRowExact ex(NormProfile::kRmsNormFp32, row.input());
+    EXPECT_TRUE(ex.evaluated_whole_row()) << f.name;
+    row.x = {1024.0f, 0x1p-149f, 0x1p-149f, 0.0f};  // 2^20 + 2^-297: everything fits
+    NormRowExact fits(NormProfile::kRmsNormFp32, row.input());
+    EXPECT_FALSE(fits.evaluated_whole_row()) << f.name;
+    expect_agree(NormProfile::kRmsNormFp32, row, &tally, &out);
+  }
+}
+
 // fp32 residual sums that are not doubles: x and r with exponents 30 to 250 apart (s is a
 // genuine double-double), and near-cancelling pairs x = -r + a few ulps.
 TEST(RmsNormFastTest, ResidualSumsWithExponentGaps) {

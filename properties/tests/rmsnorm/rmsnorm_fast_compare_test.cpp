@@ -35,11 +35,17 @@ namespace kc::props {
 namespace {
 
 // kconform's twin of a profile under a flat bound (optionally with the flush-to-zero rule, and
-// reading its inputs flushed: subnormals below 2^-126 as zeros, as -ftz loads do).
+// flushing: reading its inputs and storing its outputs with magnitudes below `flush_below` as
+// zeros: 2^-126 is what -ftz arithmetic does, more is a defect the rule must not admit).
 class FlatTwin : public Subject {
  public:
-  FlatTwin(std::string profile, double ulps, bool ftz_rule, bool flush_loads)
-      : profile_(std::move(profile)), ulps_(ulps), ftz_rule_(ftz_rule), flush_(flush_loads) {}
+  FlatTwin(std::string profile, double ulps, bool ftz_rule, bool flush,
+           float flush_below = 0x1p-126f)
+      : profile_(std::move(profile)),
+        ulps_(ulps),
+        ftz_rule_(ftz_rule),
+        flush_(flush),
+        flush_below_(flush_below) {}
   std::string name() const override { return "test.flat_twin." + profile_; }
   std::string op() const override {
     return profile_.rfind("fused", 0) == 0 ? "fused_add_rmsnorm" : "rmsnorm";
@@ -56,30 +62,57 @@ class FlatTwin : public Subject {
   Status check(const Case& c) const override { return base().check(c); }
   Status run(const Case& c, const std::vector<void*>& p, cudaStream_t s) const override {
     if (!flush_ || c.dtype == DType::kFp16) return base().run(c, p, s);
-    // Flush the inputs' fp32-subnormal values (bf16 and fp32 rows) in copies.
+    // Inputs flushed in copies, outputs flushed in place.
+    const bool fused = op() == "fused_add_rmsnorm";
     std::vector<void*> q = p;
-    const int inputs = op() == "rmsnorm" ? 1 : 2;
-    std::vector<std::vector<std::uint8_t>> copies(static_cast<std::size_t>(inputs));
-    const std::size_t elem = c.dtype == DType::kFp32 ? 4 : 2;
-    for (int t = 0; t < inputs; ++t) {
-      const auto& l = c.tensors[static_cast<std::size_t>(t)];
-      const std::size_t n =
-          static_cast<std::size_t>((c.num_tokens - 1) * l.row_stride + norm_hidden(c));
-      auto& x = copies[static_cast<std::size_t>(t)];
-      x.resize(n * elem);
-      std::memcpy(x.data(), p[static_cast<std::size_t>(t)], x.size());
-      for (std::size_t i = 0; i < n; ++i) {
-        std::uint32_t b = 0;
-        std::memcpy(&b, x.data() + i * elem, elem);
-        const float v = value_of(c.dtype, b);
-        if (v != 0 && std::fabs(v) < 0x1p-126f) {
-          b &= elem == 4 ? 0x80000000u : 0x8000u;
-          std::memcpy(x.data() + i * elem, &b, elem);
+    std::vector<std::vector<std::uint8_t>> copies(fused ? 2 : 1);
+    for (std::size_t t = 0; t < copies.size(); ++t) {
+      copies[t].resize(bytes(c, static_cast<int>(t)));
+      std::memcpy(copies[t].data(), p[t], copies[t].size());
+      flush(c, copies[t].data(), copies[t].size(), 0x1p-126f);
+      q[t] = copies[t].data();
+    }
+    // In-place outputs are their inputs' memory: the copies, written back afterwards.
+    std::vector<int> alias(p.size(), -1);
+    for (std::size_t t = copies.size(); t < p.size(); ++t) {
+      for (std::size_t in = 0; in < copies.size(); ++in) {
+        if (p[t] == p[in]) {
+          q[t] = q[in];
+          alias[t] = static_cast<int>(in);
         }
       }
-      q[static_cast<std::size_t>(t)] = x.data();
     }
-    return base().run(c, q, s);
+    const Status st = base().run(c, q, s);
+    for (std::size_t t = copies.size(); t < p.size(); ++t) {
+      const int k = static_cast<int>(t);
+      if (k == (fused ? 2 : 1)) continue;  // the weight
+      const std::size_t n =
+          alias[t] >= 0 ? copies[static_cast<std::size_t>(alias[t])].size() : bytes(c, k);
+      flush(c, static_cast<std::uint8_t*>(q[t]), n, flush_below_);
+      if (q[t] != p[t]) std::memcpy(p[t], q[t], n);
+    }
+    return st;
+  }
+
+ private:
+  static std::size_t elem(const Case& c) { return c.dtype == DType::kFp32 ? 4 : 2; }
+  static std::size_t bytes(const Case& c, int t) {
+    const auto& l = c.tensors[static_cast<std::size_t>(t)];
+    const bool weight = t == (c.op == "fused_add_rmsnorm" ? 2 : 1);
+    const std::int64_t rows = weight ? 1 : c.num_tokens;
+    return static_cast<std::size_t>((rows - 1) * l.row_stride + norm_hidden(c)) * elem(c);
+  }
+  static void flush(const Case& c, std::uint8_t* data, std::size_t n, float below) {
+    const std::size_t e = elem(c);
+    for (std::size_t i = 0; i + e <= n; i += e) {
+      std::uint32_t b = 0;
+      std::memcpy(&b, data + i, e);
+      const float v = value_of(c.dtype, b);
+      if (v != 0 && std::fabs(v) < below) {
+        b &= e == 4 ? 0x80000000u : 0x8000u;
+        std::memcpy(data + i, &b, e);
+      }
+    }
   }
 
  private:
@@ -88,6 +121,7 @@ class FlatTwin : public Subject {
   double ulps_;
   bool ftz_rule_;
   bool flush_;
+  float flush_below_;
 };
 
 // rmsnorm.gemma / rmsnorm.fp32 evaluated in double and rounded once: correct except where the
@@ -252,7 +286,7 @@ std::string show(const Verdict& v) {
 }
 
 struct Totals {
-  std::int64_t cases = 0, failed = 0, elements = 0, special = 0;
+  std::int64_t cases = 0, failed = 0, elements = 0, special = 0, out_of_range = 0, flushed = 0;
 };
 
 // `cases` generated cases of subject s, both modes, both paths.
@@ -376,6 +410,8 @@ void compare_directed(const Subject& s, const Case& c, CaseBuffers b, Totals* to
   ++totals->cases;
   totals->failed += vf.failed();
   totals->elements += vf.stats.elements;
+  totals->out_of_range += vf.stats.out_of_range_rows;
+  totals->flushed += vf.stats.flushed_elements;
 }
 
 TEST(FastCompareTest, DirectedRowsNearBoundsAndTies) {
@@ -390,6 +426,50 @@ TEST(FastCompareTest, DirectedRowsNearBoundsAndTies) {
     const Case c = directed_case("rmsnorm.gemma", DType::kBf16, x, {}, w, 1e-6f, 1, &b);
     compare_directed(DoubleNorm(true), c, b, &t);
     ASSERT_FALSE(HasFatalFailure());
+  }
+  // Rows at the edges of the kernel bound's range (regime): n q = sum x^2 + n eps at 2^126
+  // (fp32 x = 2^61, n = 16: just above it by 16 eps, which only the exact q tells), and
+  // q = mean(x^2) + eps at 2^-100 (x = 2^-50, eps = 2^-149: just above; x 2^-23 smaller: below).
+  for (const auto& twin : subjects()) {
+    if (twin->name().rfind("kc.twin.", 0) != 0) continue;
+    for (const float scale : {1.0f, 1 - 0x1p-23f, 1 + 0x1p-22f}) {
+      const std::vector<float> r(16, 0.0f);
+      const std::vector<float> w(16, 1.0f);
+      CaseBuffers b;
+      const Case big = directed_case(twin->profile(), DType::kFp32,
+                                     std::vector<float>(16, 0x1p61f * scale), r, w, 1e-6f, 1, &b);
+      compare_directed(*twin, big, b, &t);
+      ASSERT_FALSE(HasFatalFailure());
+      const Case small =
+          directed_case(twin->profile(), DType::kFp32, std::vector<float>(16, 0x1p-50f * scale), r,
+                        w, 0x1p-149f, 1, &b);
+      compare_directed(*twin, small, b, &t);
+      ASSERT_FALSE(HasFatalFailure());
+    }
+  }
+  // Flushing subjects under the flush-to-zero rule on rows whose normal inputs give outputs and
+  // u R around 2^-126: x = (2^10, 2^-125 m_i 2^k, ...), weights from 2^-32 to 2^8, so that
+  // flushed outputs are admitted by the u R and y tests, decided from enclosures or exact values;
+  // and a subject that zeros outputs below 2^-118, which the rule must not admit where u R and
+  // y are normal.
+  for (const std::string& p : norm_kernel_profiles()) {
+    for (const float below : {0x1p-126f, 0x1p-118f}) {
+      const FlatTwin flushing(p, 64, true, true, below);
+      for (const DType dtype : {DType::kFp32, DType::kBf16}) {
+        for (int k = 0; k < 8; ++k) {
+          std::vector<float> x(32);
+          std::vector<float> w(32);
+          for (std::size_t i = 0; i < x.size(); ++i) {
+            x[i] = i == 0 ? 1024.0f : static_cast<float>(std::ldexp(1 + (i % 7) / 8.0, -125 + k));
+            w[i] = static_cast<float>(std::ldexp(1.0, 8 - static_cast<int>(i % 6) * 8));
+          }
+          CaseBuffers b;
+          const Case c = directed_case(p, dtype, x, std::vector<float>(32, 0.0f), w, 1e-6f, 1, &b);
+          compare_directed(flushing, c, b, &t);
+          ASSERT_FALSE(HasFatalFailure());
+        }
+      }
+    }
   }
   // Tie rows.
   std::mt19937_64 rng(5);
@@ -456,18 +536,25 @@ TEST(FastCompareTest, DirectedRowsNearBoundsAndTies) {
   }
   const NormComparisonCounts after = norm_comparison_counts();
   std::printf(
-      "[ directed ] %lld cases (%lld failing), %lld elements: %lld flat-bound comparisons "
-      "from exact values (%lld by the comparison of squares), %lld kernel intervals "
-      "from exact values, %lld exact ULP errors, %lld rows from evaluate()\n",
+      "[ directed ] %lld cases (%lld failing), %lld elements, %lld rows out of range, %lld "
+      "flushed elements: %lld "
+      "flat-bound comparisons from exact values (%lld by the comparison of squares), %lld "
+      "kernel intervals from exact values, %lld exact ULP errors, %lld rows from evaluate(), "
+      "%lld thresholds from exact values\n",
       static_cast<long long>(t.cases), static_cast<long long>(t.failed),
-      static_cast<long long>(t.elements),
+      static_cast<long long>(t.elements), static_cast<long long>(t.out_of_range),
+      static_cast<long long>(t.flushed),
       static_cast<long long>(after.exact_compares - before.exact_compares),
       static_cast<long long>(after.exact_signs - before.exact_signs),
       static_cast<long long>(after.exact_intervals - before.exact_intervals),
       static_cast<long long>(after.exact_errors - before.exact_errors),
-      static_cast<long long>(after.exact_rows - before.exact_rows));
+      static_cast<long long>(after.exact_rows - before.exact_rows),
+      static_cast<long long>(after.exact_thresholds - before.exact_thresholds));
   EXPECT_GE(after.exact_compares - before.exact_compares, 50);
   EXPECT_GE(after.exact_signs - before.exact_signs, 50);
+  EXPECT_GE(after.exact_thresholds - before.exact_thresholds, 7);  // the regime edges
+  EXPECT_GE(t.out_of_range, 7);
+  EXPECT_GT(t.flushed, 100);
   EXPECT_GT(t.failed, 0);
 }
 
