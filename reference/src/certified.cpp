@@ -32,6 +32,13 @@ double ulp_of(const Format& f, double a) {
   return detail::pow2(std::max(e, f.emin()) - f.fraction_bits());
 }
 
+// 1 / ulp(f, a), exact (a power of two within 2^-1000 .. 2^149): multiplying by it is dividing
+// by ulp(f, a), without a division.
+double inverse_ulp_of(const Format& f, double a) {
+  const int e = static_cast<int>(detail::bits_of(a) >> 52) - 1023;
+  return detail::pow2(f.fraction_bits() - std::max(e, f.emin()));
+}
+
 // The value an infinite output counts as when it is not the correct rounding: +-2^(emax+1).
 double overflow_value(const Format& f, bool negative) {
   const double v = detail::pow2(f.emax() + 1);
@@ -122,8 +129,8 @@ UlpErrorBounds ulp_error_bounds(const Format& f, std::uint32_t y, const Enclosur
   const double amax = next_up(a + v.rad);
   const double amin = std::max(0.0, next_down(a - v.rad));
   UlpErrorBounds b;
-  b.hi = next_up(dmax / ulp_of(f, amin));
-  b.lo = std::max(0.0, next_down(dmin / ulp_of(f, amax)));
+  b.hi = next_up(dmax * inverse_ulp_of(f, amin));
+  b.lo = std::max(0.0, next_down(dmin * inverse_ulp_of(f, amax)));
   if (with_half) {
     b.lo = std::min(b.lo, 0.5);
     b.hi = std::max(b.hi, 0.5);
