@@ -271,6 +271,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
 
   // Pass A. The sum of squares (see sum_error_bound): (h, g) = two_sum(h, p_i), l += g + ...
   int bad = 0;
+  std::uint32_t overflow = 0;  // an infinite rn(s)
   double h = 0;
   double l = 0;
   if (kFused) {
@@ -281,7 +282,6 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
     std::vector<float>& rsv = rounded_sum_scratch();
     if (kUsesRounded) rsv.resize(n);
     float* rsp = rsv.data();
-    std::uint32_t overflow = 0;
     for (std::size_t i = 0; i < n; ++i) {
       bad |= not_finite(x[i]) | not_finite(r[i]);
       const DoubleDouble s = two_sum(x[i], r[i]);  // s = x + r exactly
@@ -345,6 +345,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
   const float* rsp = rounded_sum_scratch().data();
   std::vector<std::int64_t>& pending = pending_scratch();
   pending.clear();
+  int special = 0;  // a non-finite weight
   for (std::size_t i = 0; i < n; ++i) {
     double uh;
     if (kScaled == NormSource::kX) {
@@ -355,9 +356,9 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
       uh = rsp[i];
     }
     const double wi = w[i];
+    special |= not_finite(w[i]);
     const double ur = uh * r1;
-    // A non-finite u R (legacy_mixed's overflowed rn(s)) is the exact IEEE value: a point.
-    const double ur_rad = std::isfinite(ur) ? std::fabs(ur) * k_u : 0.0;
+    const double ur_rad = std::fabs(ur) * k_u;
     ue[i] = {ur, ur_rad};
     std::uint32_t bits;
     if (kCast) {
@@ -374,9 +375,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
       // y = rn(u R w'): th = u w' (exact), or rn(u rn(1 + w)), rn(rn(s) w) (tau in RowBound).
       const double th = kOffset ? uh * (1 + wi) : uh * wi;
       const double ym = th * r1;
-      // A non-finite weight (or u) makes y +-inf or NaN exactly, as IEEE rules applied to the
-      // exact product give (no double product here overflows: |u w'| < 2^258).
-      const double rad = std::isfinite(ym) ? std::fabs(ym) * k_y : 0.0;
+      const double rad = std::fabs(ym) * k_y;
       ye[i] = {ym, rad};
       if (detail::decide_rounding(fc, ym, rad, &bits)) {
         yb[i] = bits;
@@ -385,6 +384,16 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
     }
     yb[i] = 0;
     pending.push_back(static_cast<std::int64_t>(i));
+  }
+  // A non-finite weight, or legacy_mixed's overflowed rn(s) as u, makes u R or y +-inf or NaN
+  // exactly, as IEEE rules applied to the exact products give (no double product here overflows:
+  // |u w'| < 2^258); decide_rounding() rounds a non-finite mid directly. Such an enclosure is a
+  // point: its radius is set to 0 here, out of the loop above.
+  if (special || (kScaled == NormSource::kRoundedSum && overflow)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(ye[i].mid)) ye[i].rad = 0;
+      if (!std::isfinite(ue[i].mid)) ue[i].rad = 0;
+    }
   }
   out->fallback = static_cast<std::int64_t>(pending.size());
   out->exact_fallback = 0;
