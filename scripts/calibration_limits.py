@@ -3,9 +3,17 @@
 
 For a defect that shows only on some cases, p(s) is the probability that a case generated at
 RapidCheck size s exposes it, computed from the generator's weights (properties/src/
-generators.cpp). RapidCheck gives case i the size i for i <= maxSize (its sizeFor(): with 200
-cases and maxSize 100 the first 101 cases have sizes 0..100). The limit is the first case count
-k with P(caught within k cases) = 1 - prod_{i<k} (1 - p(size(i))) >= 0.999.
+generators.cpp). The calibration test runs the property with exactly `limit` cases (the quick
+budget's sizes, its case count replaced), and RapidCheck's size schedule depends on that count
+(size_for below, measured on the installed RapidCheck: a run of n cases gives floor(n / 101)
+full runs of sizes 0..100, then spreads the remaining m cases evenly over 0..100, j * 100 //
+(m - 1); so 18 cases have sizes 0, 5, 11, ..., 100, and 120 cases 0..100 then 0, 5, 11, ...).
+The limit is the first case count k whose own run catches the defect with probability
+P = 1 - prod_{i<k} (1 - p(size_for(k, i))) >= 0.999. The quick budget (budget_for in
+properties/src/core/check.cpp: 120 cases for the reference properties times the family's
+reference_budget_scale(), REFERENCE_BUDGET_SCALE below; 150 for the others) should hold every
+limit, so that a quick run of a subject with such a defect catches it too; where it does not,
+the line says so and gives the probability that a quick run catches it.
 Run: python3 scripts/calibration_limits.py
 """
 import math
@@ -43,18 +51,49 @@ def p_hidden(pred, size, unsupported=False):
     return (w["uniform"] * uni + w["edges"] * edg + w["mult8"] * m8 + w["unsup"] * un) / total
 
 
-def limit(p_of_size, cases=200, max_size=100, confidence=0.999):
-    miss = 1.0
-    for i in range(cases):
-        s = i if i <= max_size else (i % (max_size + 1))
-        miss *= 1 - p_of_size(s)
+def size_for(n, i, max_size=100):
+    """RapidCheck's size of case i in a run of n cases."""
+    full = n // (max_size + 1) * (max_size + 1)
+    if i < full:
+        return i % (max_size + 1)
+    m = n - full
+    return 0 if m == 1 else (i - full) * max_size // (m - 1)
+
+
+def limit(p_of_size, cases=3000, confidence=0.999):
+    for k in range(1, cases + 1):
+        miss = 1.0
+        for i in range(k):
+            miss *= 1 - p_of_size(size_for(k, i))
         if 1 - miss >= confidence:
-            return i + 1
+            return k
     return None
 
 
-def report(name, p_of_size):
-    print(f"{name:28s} 99.9% within {limit(p_of_size)} cases; p at size 60: {p_of_size(60):.4f}")
+# budget_for: the reference properties run 120 quick cases times the family's
+# reference_budget_scale() (Family in properties/include/kc/props/family.h), the others 150.
+REFERENCE_PROPERTIES = ("bounded_error", "special_values")
+REFERENCE_BUDGET_SCALE = {"rmsnorm": 10, "act_and_mul": 1, "qknorm_rope": 1}
+
+
+def quick_budget(prop, family):
+    return 120 * REFERENCE_BUDGET_SCALE[family] if prop in REFERENCE_PROPERTIES else 150
+
+
+def budget_note(k, prop, family, p_of_size):
+    budget = quick_budget(prop, family)
+    if k is not None and k <= budget:
+        return f"quick budget {budget}: holds it"
+    miss = 1.0
+    for i in range(budget):
+        miss *= 1 - p_of_size(size_for(budget, i))
+    return f"quick budget {budget}: TOO SMALL, catches it with probability {1 - miss:.4f}"
+
+
+def report(name, p_of_size, prop="bounded_error", family="rmsnorm"):
+    k = limit(p_of_size)
+    print(f"{name:28s} {prop:16s} 99.9% within {k} cases "
+          f"({budget_note(k, prop, family, p_of_size)}); p at size 60: {p_of_size(60):.4f}")
 
 
 def tokens_at_least_2(size):
@@ -109,41 +148,46 @@ def p_d(pred, size, unsupported=False):
 NORMAL, TAIL, ONE_OTHER = 8 / 17, 3 / 17, 1 / 17
 
 
+def act(name, p_of_size, prop="bounded_error"):
+    report(name, p_of_size, prop, "act_and_mul")
+
+
 def act_report():
     third = 1 / 3
     # torch as single / single as torch: about a quarter of 16-bit outputs of normal rows differ
     # between the two roundings (wave2-semantics.md section 2); counted only for 16-bit normal
     # rows of d >= 16 (P(no differing element) < 0.75^16 = 0.01, taken as caught).
     p = lambda s: 2 * third * NORMAL * p_d(lambda d: d >= 16, s)
-    report("act.torch_as_single", p)
-    report("act.single_as_torch", p)
+    act("act.torch_as_single", p)
+    act("act.single_as_torch", p)
     # fast exp (silu): e^-g overflows fp32 for g < -88.72, leaving -0 where the exact value is a
     # nonzero bf16 (g > -97.5: 29 % of the tail range [-110, -80]) or fp32 (all of it: the
     # argument's rounding alone is ~88 2^-24 relative, > 80 fp32 ulp); counted: silu tail rows
     # (first class tail) of bf16 or fp32 with d >= 16 (P(no hit) < 0.71^16 = 0.004).
-    report("act.fast_exp", lambda s: 2 * third * TAIL * p_d(lambda d: d >= 16, s))
+    act("act.fast_exp", lambda s: 2 * third * TAIL * p_d(lambda d: d >= 16, s))
     # tanh form as erf: the two GELUs differ by ~1e-4 relative near |g| ~ 1 (far above fp32's
     # 2^-24): fp32 normal rows of any d; 16-bit rows not counted.
-    report("act.tanh_form_as_erf", lambda s: third * NORMAL)
+    act("act.tanh_form_as_erf", lambda s: third * NORMAL)
     # tail cancellation: 1 + erf(g / sqrt 2) rounds to 0 from g ~ -5.5 and loses its relative
     # accuracy above: every element of a gelu tail row ([-14, -4]) in fp32 and 90 % in bf16 is
     # wrong; counted: bf16/fp32 tail rows of d >= 4.
-    report("act.tail_cancellation", lambda s: 2 * third * TAIL * p_d(lambda d: d >= 4, s))
+    act("act.tail_cancellation", lambda s: 2 * third * TAIL * p_d(lambda d: d >= 4, s))
     # missing tail: d % 8 != 0 (the unwritten outputs stay poison): any case.
-    report("act.missing_tail", lambda s: p_d(lambda d: d % 8 != 0, s))
+    act("act.missing_tail", lambda s: p_d(lambda d: d % 8 != 0, s))
     # output stride ignored: two or more rows (gen_tokens, fitted to 2^15 / (3d) tokens: d <=
     # 5461) and a padded output stride (3 in 9).
-    report("act.output_stride_ignored",
+    act("act.output_stride_ignored",
            lambda s: tokens_at_least_2(s) * p_d(lambda d: 3 * d * 2 <= REF_MAX_ELEMENTS, s) / 3)
     # gate/up swapped: act(u) g != act(g) u for almost every element of a normal row.
-    report("act.gate_up_swapped", lambda s: NORMAL)
+    act("act.gate_up_swapped", lambda s: NORMAL)
     # ftz gates: bf16 or fp32 rows whose first class is subnormal (every gate an fp32 subnormal;
     # the exact outputs ~g u / 2 are nonzero in both formats), or mixed with d >= 16 (each gate
     # subnormal with prob 1/7: P(none) = (6/7)^16 = 0.085).
-    report("act.ftz_gates",
+    act("act.ftz_gates",
            lambda s: 2 * third * (ONE_OTHER + ONE_OTHER * 0.915 * p_d(lambda d: d >= 16, s)))
     # support_agrees draws unsupported sizes: d == 0 with weight 1/2 of 1 in 11.
-    report("act.check_accepts_zero_d", lambda s: p_d(lambda d: d == 0, s, unsupported=True))
+    act("act.check_accepts_zero_d", lambda s: p_d(lambda d: d == 0, s, unsupported=True),
+           "support_agrees")
 
 
 # ---- qknorm_rope (properties/src/qknorm_rope/qknorm_rope_family.cpp, qknorm_rope_mutants.cpp)
@@ -219,7 +263,9 @@ def qk_p(pred, unsupported=False, draws=200000):
 def qk_report(name, pred, unsupported=False):
     p = qk_p(pred, unsupported)
     k = limit(lambda s: p, cases=2000)
-    print(f"{name:28s} 99.9% within {k} cases; p = {p:.4f}")
+    prop = "support_agrees" if unsupported else "bounded_error"
+    print(f"{name:28s} {prop:16s} 99.9% within {k} cases "
+          f"({budget_note(k, prop, 'qknorm_rope', lambda s: p)}); p = {p:.4f}")
 
 
 def qk_calibration_report():
@@ -292,18 +338,17 @@ if __name__ == "__main__":
     # bounded_error exposes it whenever hidden > 8000 (every dtype, any row).
     report("last_element_above_8000", lambda s: p_hidden(lambda h: h > 8000, s))
     # bounded_error exposes it whenever hidden == 256 (the output stays poison): a single size,
-    # one edge of ~35, so it needs a longer run (cases=1000).
-    print(f"{'noop_at_hidden_256':28s} 99.9% within "
-          f"{limit(lambda s: p_hidden(lambda h: h == 256, s), cases=1000)} cases; "
-          f"p at size 60: {p_hidden(lambda h: h == 256, 60):.4f}")
+    # one edge of ~35, so it needs a longer run.
+    report("noop_at_hidden_256", lambda s: p_hidden(lambda h: h == 256, s))
     # support_agrees (unsupported sizes allowed) exposes it when 65536 < hidden <= 131072.
     report("check_accepts_too_large",
-           lambda s: p_hidden(lambda h: MAX_HIDDEN < h <= 2 * MAX_HIDDEN, s, unsupported=True))
+           lambda s: p_hidden(lambda h: MAX_HIDDEN < h <= 2 * MAX_HIDDEN, s, unsupported=True),
+           "support_agrees")
     # batch_invariant: the resized batch is one of {1, N+1, 2N+3, 257, 133}; it crosses 256
     # tokens at least when it is 257 (1 in 5) and N < 256; the row must have >= 2 lanes
     # (hidden > 4 vectors) and the changed reduction order must change an output: certain for
     # fp32 outputs at these sizes (1 dtype in 3), ignored for 16-bit ones (conservative).
     report("batch_dependent_lanes",
-           lambda s: (1 / 5) * (1 / 3) * p_hidden(lambda h: h > 32, s))
+           lambda s: (1 / 5) * (1 / 3) * p_hidden(lambda h: h > 32, s), "batch_invariant")
     act_report()
     qk_calibration_report()

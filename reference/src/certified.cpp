@@ -32,6 +32,13 @@ double ulp_of(const Format& f, double a) {
   return detail::pow2(std::max(e, f.emin()) - f.fraction_bits());
 }
 
+// 1 / ulp(f, a), exact (a power of two within 2^-1000 .. 2^149): multiplying by it is dividing
+// by ulp(f, a), without a division.
+double inverse_ulp_of(const Format& f, double a) {
+  const int e = static_cast<int>(detail::bits_of(a) >> 52) - 1023;
+  return detail::pow2(f.fraction_bits() - std::max(e, f.emin()));
+}
+
 // The value an infinite output counts as when it is not the correct rounding: +-2^(emax+1).
 double overflow_value(const Format& f, bool negative) {
   const double v = detail::pow2(f.emax() + 1);
@@ -122,8 +129,8 @@ UlpErrorBounds ulp_error_bounds(const Format& f, std::uint32_t y, const Enclosur
   const double amax = next_up(a + v.rad);
   const double amin = std::max(0.0, next_down(a - v.rad));
   UlpErrorBounds b;
-  b.hi = next_up(dmax / ulp_of(f, amin));
-  b.lo = std::max(0.0, next_down(dmin / ulp_of(f, amax)));
+  b.hi = next_up(dmax * inverse_ulp_of(f, amin));
+  b.lo = std::max(0.0, next_down(dmin * inverse_ulp_of(f, amax)));
   if (with_half) {
     b.lo = std::min(b.lo, 0.5);
     b.hi = std::max(b.hi, 0.5);
@@ -230,6 +237,146 @@ UlpCompare compare_ulp_error(const Format& f, std::uint32_t y, const Exact& v, c
   if (within) return UlpCompare::kWithin;
   if (beyond) return UlpCompare::kBeyond;
   return UlpCompare::kUndecided;
+}
+
+// ---- Comparisons with exact fallbacks.
+
+namespace {
+
+// The exponent of the lowest set bit of a nonzero finite double.
+int lowest_bit(double v) {
+  const std::uint64_t b = detail::bits_of(v);
+  std::uint64_t m = b & ((std::uint64_t{1} << 52) - 1);
+  int e = static_cast<int>((b >> 52) & 0x7ff);
+  if (e != 0) {
+    m |= std::uint64_t{1} << 52;
+  } else {
+    e = 1;
+  }
+  return e - 1075 + __builtin_ctzll(m);
+}
+
+// An exact Dyadic as an Exact, when it fits in kExactBits bits.
+bool exact_of(const detail::Dyadic& d, Exact* out) {
+  if (d.m == 0) {
+    *out = 0;
+    return true;
+  }
+  const boost::multiprecision::cpp_int a = boost::multiprecision::abs(d.m);
+  const unsigned top = boost::multiprecision::msb(a);
+  const unsigned low = boost::multiprecision::lsb(a);
+  if (top - low + 1 > kExactBits) return false;
+  const boost::multiprecision::cpp_int m = d.m >> low;  // exact: the low bits are zeros
+  *out = mp::ldexp(Exact(m), d.e + static_cast<int>(low));
+  return true;
+}
+
+}  // namespace
+
+double ulp_error_of_double(const Format& f, std::uint32_t y, double v) {
+  if (!std::isfinite(v) || is_nan(f, y)) return ulp_error(f, y, Exact(v));
+  const detail::FormatConsts fc = detail::consts_of(f);
+  double yv;
+  if (is_inf(f, y)) {
+    if (detail::round_double(fc, v) == (y & f.all_mask())) return 0.5;
+    yv = overflow_value(f, sign_bit(f, y));
+  } else {
+    yv = detail::decode_double(fc, y);
+  }
+  // ulp_error() forms rn320(|y - v|) / ulp(f, v) and rounds it to a double. When |y - v| spans
+  // at most 320 bits it is exact there, the division by a power of two is exact, and the
+  // double rounding of |y - v| is |hi| of two_sum(y, -v): the result is |hi| / ulp, exact in
+  // double unless it is subnormal.
+  const double u = ulp_of(f, std::fabs(v));
+  if (yv != 0 && v != 0) {
+    const int top = std::max(std::ilogb(yv), std::ilogb(v)) + 1;
+    const int low = std::min(lowest_bit(yv), lowest_bit(v));
+    if (top - low + 1 > static_cast<int>(kExactBits)) return ulp_error(f, y, Exact(v));
+  }
+  const double r = std::fabs(detail::two_sum(yv, -v).hi) / u;
+  if (r != 0 && r < std::numeric_limits<double>::min()) return ulp_error(f, y, Exact(v));
+  return r;
+}
+
+Enclosure widen_relative(const Enclosure& e, double rel) {
+  if (!std::isfinite(e.mid) || e.rad == 0) return e;
+  const double grow = detail::next_up(std::fabs(e.mid) * rel);
+  return {e.mid, detail::next_up(e.rad + grow)};
+}
+
+bool decide_magnitude_below(const Enclosure& e, double t, bool* below) {
+  if (std::isnan(e.mid) || !(e.rad >= 0)) return false;
+  const double a = std::fabs(e.mid);
+  if (std::isinf(a) || e.rad == 0) {
+    *below = a < t;
+    return true;
+  }
+  const double upper = detail::next_up(a + e.rad);  // >= |v|
+  if (upper < t) {
+    *below = true;
+    return true;
+  }
+  const double lower = detail::next_down(a - e.rad);  // <= |v|
+  if (lower >= t) {
+    *below = false;
+    return true;
+  }
+  return false;
+}
+
+bool decide_sign(const Enclosure& e, double g, int* sign) {
+  if (!std::isfinite(e.mid) || !(e.rad >= 0) || !std::isfinite(g)) return false;
+  if (e.rad == 0) {
+    *sign = e.mid > g ? 1 : e.mid < g ? -1 : 0;
+    return true;
+  }
+  // rn(|g - mid|) > rad implies |g - mid| > rad (rounding is monotone and rad a double): v lies
+  // on mid's side of g.
+  if (!(std::fabs(g - e.mid) > e.rad)) return false;
+  *sign = e.mid > g ? 1 : -1;
+  return true;
+}
+
+UlpCompare compare_ulp_error(const Format& f, std::uint32_t y, const ExactValue& v, double bound,
+                             const ExactSign& sign) {
+  const UlpCompare c = compare_ulp_error(f, y, v.v, v.rad, bound);
+  if (c != UlpCompare::kUndecided || !sign) return c;
+  if (!mp::isfinite(v.v) || is_nan(f, y) || is_inf(f, y) || !std::isfinite(bound)) {
+    return UlpCompare::kUndecided;
+  }
+  if (bound < 0) return UlpCompare::kBeyond;
+  // The sign of v, then its binade: |v| >= 2^k exactly by `sign`.
+  const int s = sign(Exact(0));
+  int k = f.emin();
+  if (s != 0) {
+    auto at_least = [&](int e) {
+      const Exact p = mp::ldexp(Exact(1), e);
+      return s > 0 ? sign(p) >= 0 : sign(-p) <= 0;
+    };
+    int e0 = 0;
+    mp::frexp(mp::abs(v.v), &e0);  // 2^(e0-1) <= |approx| < 2^e0
+    k = e0 - 1;
+    for (int step = 0; step < 4 && !at_least(k); ++step) --k;
+    for (int step = 0; step < 4 && at_least(k + 1); ++step) ++k;
+    if (!at_least(k) || at_least(k + 1)) return UlpCompare::kUndecided;
+  }
+  const Exact b = Exact(bound) * mp::ldexp(Exact(1), std::max(k, f.emin()) - f.fraction_bits());
+  const Exact yv = decode(f, y);
+  Exact lo;
+  Exact hi;
+  using detail::Dyadic;
+  if (!exact_of(Dyadic::of(yv) - Dyadic::of(b), &lo) ||
+      !exact_of(Dyadic::of(yv) + Dyadic::of(b), &hi)) {
+    return UlpCompare::kUndecided;
+  }
+  return sign(lo) >= 0 && sign(hi) <= 0 ? UlpCompare::kWithin : UlpCompare::kBeyond;
+}
+
+UlpCompare compare_ulp_error(const Format& f, std::uint32_t y, const Enclosure& e, double bound,
+                             const std::function<ExactValue()>& exact, const ExactSign& sign) {
+  const UlpCompare c = compare_ulp_error(f, y, e, bound);
+  if (c != UlpCompare::kUndecided || !exact) return c;
+  return compare_ulp_error(f, y, exact(), bound, sign);
 }
 
 }  // namespace kc::ref

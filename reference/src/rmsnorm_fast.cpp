@@ -181,6 +181,78 @@ void fill_from_exact(NormProfile p, const NormRowInput& in, FastNormRowResult* o
   out->exact = std::move(ex);
 }
 
+// A row whose R is not finite and nonzero: a NaN among the z (R = NaN), else an infinity among
+// them (R = 0), else q = 0 (every z zero and eps = 0: R = +inf). Every value evaluate() returns
+// is then an IEEE special value or a signed zero, and double arithmetic gives the same ones:
+// u R, (u w') R and w rn(u R) are products whose classes (zero, finite nonzero, infinite, NaN)
+// and signs do not depend on rounding (no product of these factors overflows or underflows in
+// double: u, w' within 2^-149 .. 2^129 or zero), and multiplying by R = 0, NaN or +inf keeps
+// only that class and sign. (With R = +inf every u is a zero: the z are all zero, and u = rn(s)
+// of a zero s is zero.) So the row is evaluated in double, every enclosure a point.
+template <NormSource kSs, NormSource kScaled, bool kCast, bool kOffset>
+void special_row(const NormRowInput& in, FastNormRowResult* out) {
+  const detail::FormatConsts fc = detail::consts_of(in.format);
+  const std::size_t n = static_cast<std::size_t>(in.hidden);
+  const float* x = in.x;
+  const float* r = in.residual;
+  const float* w = in.weight;
+  const float* rsp = rounded_sum_scratch().data();  // pass A's rn(s) (fused profiles)
+  auto z_of = [&](std::size_t i) -> double {
+    switch (kSs) {
+      case NormSource::kX:
+        return x[i];
+      case NormSource::kSum:
+        return static_cast<double>(x[i]) + static_cast<double>(r[i]);
+      case NormSource::kRoundedSum:
+        return rsp[i];
+    }
+    return 0;
+  };
+  bool nan = false;
+  bool inf = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double z = z_of(i);
+    nan = nan || std::isnan(z);
+    inf = inf || std::isinf(z);
+  }
+  const double rr = nan ? kNaN : inf ? 0.0 : std::numeric_limits<double>::infinity();
+  const double q = nan ? kNaN : inf ? std::numeric_limits<double>::infinity() : 0.0;
+  out->mean_sq_plus_eps = {q, 0.0};
+  out->inv_rms = {rr, 0.0};
+  out->y_bits.resize(n);
+  out->y.resize(n);
+  out->scaled_times_r.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    double u;
+    if (kScaled == NormSource::kX) {
+      u = x[i];
+    } else if (kScaled == NormSource::kSum) {
+      u = static_cast<double>(x[i]) + static_cast<double>(r[i]);  // class and sign exact
+    } else {
+      u = rsp[i];
+    }
+    const double ur = u * rr;
+    out->scaled_times_r[i] = {ur, 0.0};
+    double y;
+    if (kCast) {
+      const double inner = detail::decode_double(fc, detail::round_double(fc, ur));
+      y = static_cast<double>(w[i]) * inner;
+    } else {
+      const double wp = kOffset ? 1.0 + static_cast<double>(w[i]) : static_cast<double>(w[i]);
+      y = (u * wp) * rr;
+    }
+    out->y[i] = {y, 0.0};
+    out->y_bits[i] = detail::round_double(fc, y);
+  }
+  for (Enclosure& e : out->residual) {
+    if (!std::isfinite(e.mid)) e.rad = 0;
+  }
+  out->path = NormRowPath::kSpecialRow;
+  out->fallback = 0;
+  out->exact_fallback = 0;
+  out->exact.reset();
+}
+
 // One profile structure, fixed at compile time so that the loops carry no per-element branch
 // on the profile. kSs: what R is taken over; kScaled: what R multiplies. Two passes over the
 // row: A reads x (and r), writes the residual outputs and sums the squares; B computes and
@@ -199,6 +271,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
 
   // Pass A. The sum of squares (see sum_error_bound): (h, g) = two_sum(h, p_i), l += g + ...
   int bad = 0;
+  std::uint32_t overflow = 0;  // an infinite rn(s)
   double h = 0;
   double l = 0;
   if (kFused) {
@@ -209,7 +282,6 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
     std::vector<float>& rsv = rounded_sum_scratch();
     if (kUsesRounded) rsv.resize(n);
     float* rsp = rsv.data();
-    std::uint32_t overflow = 0;
     for (std::size_t i = 0; i < n; ++i) {
       bad |= not_finite(x[i]) | not_finite(r[i]);
       const DoubleDouble s = two_sum(x[i], r[i]);  // s = x + r exactly
@@ -233,7 +305,9 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
         l += a.lo;
       }
     }
-    if (overflow) return false;  // an infinite rn(s) enters the norm (fp16)
+    // An infinite rn(s) in the sum of squares (fp16) makes R = 0: a special row. Where only
+    // the scaled source is rn(s) (legacy_mixed), the element alone is special (pass B).
+    if (kSs == NormSource::kRoundedSum && overflow) bad = 1;
   } else {
     out->residual_bits.clear();
     out->residual.clear();
@@ -245,10 +319,12 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
       l += a.lo;
     }
   }
-  if (bad) return false;
   const DoubleDouble s_dd = two_sum(h, l);
   const double eps = in.eps;
-  if (s_dd.hi == 0 && eps == 0) return false;  // q = 0: R = inf, every output NaN
+  if (bad || (s_dd.hi == 0 && eps == 0)) {
+    special_row<kSs, kScaled, kCast, kOffset>(in, out);
+    return true;
+  }
 
   const RowBound bd = row_bound(in.hidden);
   const double q1 = s_dd.hi / static_cast<double>(in.hidden) + eps;
@@ -269,6 +345,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
   const float* rsp = rounded_sum_scratch().data();
   std::vector<std::int64_t>& pending = pending_scratch();
   pending.clear();
+  int special = 0;  // a non-finite weight
   for (std::size_t i = 0; i < n; ++i) {
     double uh;
     if (kScaled == NormSource::kX) {
@@ -279,7 +356,7 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
       uh = rsp[i];
     }
     const double wi = w[i];
-    bad |= not_finite(w[i]);
+    special |= not_finite(w[i]);
     const double ur = uh * r1;
     const double ur_rad = std::fabs(ur) * k_u;
     ue[i] = {ur, ur_rad};
@@ -308,7 +385,16 @@ bool fast_row(NormProfile p, const NormRowInput& in, FastNormRowResult* out) {
     yb[i] = 0;
     pending.push_back(static_cast<std::int64_t>(i));
   }
-  if (bad) return false;
+  // A non-finite weight, or legacy_mixed's overflowed rn(s) as u, makes u R or y +-inf or NaN
+  // exactly, as IEEE rules applied to the exact products give (no double product here overflows:
+  // |u w'| < 2^258); decide_rounding() rounds a non-finite mid directly. Such an enclosure is a
+  // point: its radius is set to 0 here, out of the loop above.
+  if (special || (kScaled == NormSource::kRoundedSum && overflow)) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::isfinite(ye[i].mid)) ye[i].rad = 0;
+      if (!std::isfinite(ue[i].mid)) ue[i].rad = 0;
+    }
+  }
   out->fallback = static_cast<std::int64_t>(pending.size());
   out->exact_fallback = 0;
   out->path = NormRowPath::kFast;
@@ -385,6 +471,8 @@ const char* path_name(NormRowPath p) {
       return "fast";
     case NormRowPath::kExactElements:
       return "exact_elements";
+    case NormRowPath::kSpecialRow:
+      return "special_row";
     case NormRowPath::kExactRow:
       return "exact_row";
   }

@@ -466,5 +466,136 @@ TEST(CertifiedTest, EncloseHoldsTheValue) {
   EXPECT_EQ(enclose(Exact(3), Exact(0)).rad, 0.0);
 }
 
+// ulp_error_of_double(): the same double as ulp_error() of the exact value, on doubles around
+// format values, midpoints, powers of two and the overflow threshold, far apart exponents, zero,
+// infinite and NaN outputs.
+TEST(CertifiedTest, UlpErrorOfADoubleIsUlpErrorOfItsExactValue) {
+  std::mt19937_64 rng(6);
+  std::uniform_real_distribution<double> unit(0, 1);
+  int checked = 0;
+  for (const Format& f : {kFp16, kBf16, kFp32}) {
+    for (int trial = 0; trial < 20000; ++trial) {
+      const std::uint32_t b = static_cast<std::uint32_t>(rng() % f.max_finite());
+      double v;
+      switch (trial % 6) {
+        case 0:
+          v = decode_double(f, b);
+          break;
+        case 1:
+          v = midpoint_above(f, b).convert_to<double>();
+          break;
+        case 2:
+          v = std::ldexp(1.0, static_cast<int>(rng() % 60) - 40);
+          break;
+        case 3:
+          v = std::ldexp(unit(rng), static_cast<int>(rng() % 900) - 700);  // far from y
+          break;
+        case 4:
+          v = 0;
+          break;
+        default:
+          v = decode_double(f, b) * (1 + unit(rng));
+          break;
+      }
+      if (trial % 5 == 1) v = next_up(v);
+      if (trial % 5 == 2) v = next_down(v);
+      if (rng() & 1) v = -v;
+      std::uint32_t y = std::isfinite(v) ? round_double(f, v) : f.canonical_nan();
+      const int pick = static_cast<int>(rng() % 8);
+      if (!is_inf(f, y) && pick < 3 && (y & ~f.sign_mask()) > 2) y = y + 1u - pick;
+      if (pick == 5) y = b;
+      if (pick == 6) y = f.infinity(rng() & 1);
+      if (pick == 7) y = f.canonical_nan();
+      const double want = ulp_error(f, y, Exact(v));
+      const double got = ulp_error_of_double(f, y, v);
+      ASSERT_TRUE(got == want || (std::isnan(got) && std::isnan(want)))
+          << f.name << " y " << describe_bits(f, y) << std::hexfloat << " v " << v << " got " << got
+          << " want " << want;
+      ++checked;
+    }
+  }
+  EXPECT_EQ(ulp_error_of_double(kFp32, 0x3f800000u, 0x1p-700),
+            ulp_error(kFp32, 0x3f800000u, Exact(0x1p-700)));
+  EXPECT_GT(checked, 50000);
+}
+
+// Decisions about the double nearest to an enclosed value, and about its side of a double:
+// sound on random enclosures (checked at both ends and the middle in Exact), and decided when
+// the enclosure is clear of the threshold.
+TEST(CertifiedTest, MagnitudeAndSideDecisionsAreSound) {
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> unit(0, 1);
+  int decided = 0;
+  for (int trial = 0; trial < 50000; ++trial) {
+    const double t = std::ldexp(1.0, static_cast<int>(rng() % 20) - 130);
+    const double mid =
+        (rng() & 1 ? 1 : -1) * t * (trial % 4 == 0 ? 1.0 : 1 + (unit(rng) - 0.5) * 1e-12);
+    const double rad = trial % 5 == 0 ? 0.0 : t * std::ldexp(unit(rng), -20 - 20 * (trial % 3));
+    const Enclosure e{mid, rad};
+    bool below = false;
+    int side = 0;
+    for (const Exact& v : {Exact(mid) - Exact(rad), Exact(mid), Exact(mid) + Exact(rad)}) {
+      if (decide_magnitude_below(e, t, &below)) {
+        ASSERT_EQ(below, std::fabs(v.convert_to<double>()) < t)
+            << std::hexfloat << mid << " " << rad;
+      }
+      if (decide_sign(e, t, &side)) {
+        ASSERT_EQ(side, v > Exact(t) ? 1 : v < Exact(t) ? -1 : 0);
+      }
+    }
+    decided += decide_magnitude_below(e, t, &below);
+    const Enclosure far{mid * 3, rad};
+    ASSERT_TRUE(decide_magnitude_below(far, t, &below));
+    ASSERT_FALSE(below);
+    ASSERT_TRUE(decide_sign(far, t, &side));
+  }
+  EXPECT_GT(decided, 20000);
+  EXPECT_LT(decided, 50000);  // the grid reaches the undecided band
+}
+
+// compare_ulp_error with an exact fallback: where the enclosure and the 320-bit value cannot
+// tell (errors exactly on the bound, or a 2^-330 fraction of an ulp either side of it), the exact
+// comparison decides, and agrees with ulp_error_within() on the exact value.
+TEST(CertifiedTest, ExactSignDecidesWhatTheEnclosureCannot) {
+  std::mt19937_64 rng(8);
+  int exact_calls = 0;
+  for (const Format& f : {kFp16, kBf16, kFp32}) {
+    for (int trial = 0; trial < 3000; ++trial) {
+      const std::uint32_t y = static_cast<std::uint32_t>(rng() % (f.max_finite() - 8)) + 4;
+      const Exact yv = decode(f, y);
+      const double bound = static_cast<double>(rng() % 9) / 4;  // 0 .. 2 ulps in quarters
+      const Exact u = ulp(f, yv);
+      // v exactly `bound` ulps from y (either side), or a 2^-330 hair off that.
+      Exact v = (rng() & 1) ? yv + Exact(bound) * u : yv - Exact(bound) * u;
+      const int hair = static_cast<int>(rng() % 3) - 1;
+      v += Exact(hair) * mp::ldexp(mp::abs(v) + u, -330);
+      if (v == 0) continue;
+      const bool want = ulp_error_within(f, y, v, bound);
+      // The real value is v; the oracle compares it exactly (v is dyadic).
+      const ExactSign sign = [&](const Exact& d) {
+        ++exact_calls;
+        return v > d ? 1 : v < d ? -1 : 0;
+      };
+      const Exact rad = mp::abs(v) * mp::ldexp(Exact(1), -300);
+      const Enclosure e = enclose(v, rad);
+      const UlpCompare c = compare_ulp_error(
+          f, y, e, bound,
+          [&] {
+            return ExactValue{v, rad};
+          },
+          sign);
+      ASSERT_NE(c, UlpCompare::kUndecided) << f.name << " y " << describe_bits(f, y);
+      ASSERT_EQ(c == UlpCompare::kWithin, want)
+          << f.name << " y " << describe_bits(f, y) << " bound " << bound << " hair " << hair;
+      // Without the oracle the same question may stay undecided, never wrong.
+      const UlpCompare plain = compare_ulp_error(f, y, ExactValue{v, rad}, bound, ExactSign());
+      if (plain != UlpCompare::kUndecided) {
+        ASSERT_EQ(plain == UlpCompare::kWithin, want);
+      }
+    }
+  }
+  EXPECT_GT(exact_calls, 1000);
+}
+
 }  // namespace
 }  // namespace kc::ref

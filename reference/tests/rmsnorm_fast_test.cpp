@@ -7,7 +7,8 @@
 // the inner roundings (R = 2^-j exactly, so u R w' is dyadic), values a 2^-48 or a 2^-100
 // fraction away from ties on either side, the one-hot gemma row of the issue's item 6,
 // eps-dominated rows, huge dynamic range, subnormal inputs, fp32 residual sums with exponent
-// gaps, outputs at the overflow threshold, and the special rows that take the exact path.
+// gaps, outputs at the overflow threshold; special rows (R NaN, 0 or +inf) and special elements
+// (non-finite weights) evaluated in double, and random rows with injected NaNs and infinities.
 // Each group prints how many elements fell back (to the 320-bit refinement, and to evaluate()).
 #include <gtest/gtest.h>
 
@@ -50,17 +51,18 @@ struct Row {
 // Fallback counts over the rows that took the fast path; special rows counted apart.
 struct Tally {
   std::int64_t rows = 0, elements = 0, fallback = 0, exact_fallback = 0;
-  std::int64_t exact_rows = 0, exact_row_elements = 0;
+  std::int64_t exact_rows = 0, exact_row_elements = 0, special_rows = 0, special_row_elements = 0;
   void print(const char* what) const {
     const double e = static_cast<double>(std::max<std::int64_t>(1, elements));
     std::printf(
         "[ fallback ] %s: %lld rows, %lld elements on the fast path: %lld undecided in "
         "double (rate %.3g), %lld of them from evaluate() (rate %.3g); %lld special rows "
-        "(%lld elements) on the exact path\n",
+        "in double; %lld unsupported rows (%lld elements) on the exact path\n",
         what, static_cast<long long>(rows), static_cast<long long>(elements),
         static_cast<long long>(fallback), static_cast<double>(fallback) / e,
         static_cast<long long>(exact_fallback), static_cast<double>(exact_fallback) / e,
-        static_cast<long long>(exact_rows), static_cast<long long>(exact_row_elements));
+        static_cast<long long>(special_rows), static_cast<long long>(exact_rows),
+        static_cast<long long>(exact_row_elements));
   }
 };
 
@@ -80,10 +82,78 @@ struct Tally {
     return ::testing::AssertionFailure()
            << "finite value " << to_decimal(v, 20) << ", mid " << e.mid << " rad " << e.rad;
   }
+  if (e.rad == 0) {  // a point is the value itself, signed zeros included
+    if (Exact(e.mid) == v && std::signbit(e.mid) == (mp::signbit(v) != 0)) {
+      return ::testing::AssertionSuccess();
+    }
+    return ::testing::AssertionFailure()
+           << "value " << to_decimal(v, 30) << " is not the point " << std::hexfloat << e.mid;
+  }
   const Exact d = mp::abs(Exact(e.mid) - v);
   if (d <= Exact(e.rad) + mp::abs(v) * rel) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "value " << to_decimal(v, 30) << " outside mid "
                                        << to_decimal(Exact(e.mid), 30) << " rad " << e.rad;
+}
+
+// NormRowExact (rmsnorm.h) against evaluate(): the same Exact values, bit for bit, for every
+// element of short rows and a spread of elements of long ones; compare_y() agrees with the
+// 320-bit values wherever they are certain, and finds exact ties (tie rows below) exactly.
+struct ExactTally {
+  std::int64_t rows = 0, whole_rows = 0, elements = 0, ties = 0;
+  void print(const char* what) const {
+    std::printf(
+        "[ exact    ] %s: NormRowExact on %lld rows (%lld evaluated whole), %lld elements, "
+        "%lld exact equalities found by compare_y\n",
+        what, static_cast<long long>(rows), static_cast<long long>(whole_rows),
+        static_cast<long long>(elements), static_cast<long long>(ties));
+  }
+};
+ExactTally g_exact_tally;
+
+void expect_exact_elements(NormProfile p, const Row& row, const NormRowResult& want,
+                           const std::string& where) {
+  NormRowExact ex(p, row.input());
+  ++g_exact_tally.rows;
+  g_exact_tally.whole_rows += ex.evaluated_whole_row();
+  // Exact's == is false for NaN: compare NaN-ness, then values.
+  auto same = [](const Exact& a, const Exact& b) {
+    if (mp::isnan(a) || mp::isnan(b)) return mp::isnan(a) && mp::isnan(b);
+    return a == b && mp::signbit(a) == mp::signbit(b);
+  };
+  ASSERT_TRUE(same(ex.inv_rms(), want.inv_rms)) << where << " R";
+  ASSERT_TRUE(same(ex.mean_sq_plus_eps(), want.mean_sq_plus_eps)) << where << " q";
+  ASSERT_TRUE(same(ex.approx_rel_error(), want.approx_rel_error)) << where << " rel";
+  const std::size_t n = want.y_bits.size();
+  const std::size_t step = n <= 64 ? 1 : n / 16;
+  const Format& f = row.format;
+  for (std::size_t i = 0; i < n; i += step) {
+    const auto k = static_cast<std::int64_t>(i);
+    const NormRowExact::Element e = ex.element(k);
+    ++g_exact_tally.elements;
+    ASSERT_TRUE(same(e.y_exact, want.y_exact[i])) << where << " y_exact i=" << i;
+    ASSERT_TRUE(same(e.scaled_times_r, want.scaled_times_r[i])) << where << " u R i=" << i;
+    ASSERT_EQ(e.y_bits, want.y_bits[i]) << where << " bits i=" << i;
+    if (!want.residual_exact.empty()) {
+      ASSERT_TRUE(same(ex.residual_exact(k), want.residual_exact[i])) << where << " s i=" << i;
+    }
+    const Exact& v = want.y_exact[i];
+    if (!mp::isfinite(v) || is_nan(f, want.y_bits[i]) || is_inf(f, want.y_bits[i])) continue;
+    // The rounded value and the midpoints either side: where the 320-bit value is farther from
+    // them than its error, compare_y() must give its side. A 0 (the exact value is d itself: a
+    // constructed tie, or x R = 1 exactly for a constant row with eps = 0, where the 320-bit
+    // value misses d by 2^-320) can only come where the 320-bit value is within its error of d.
+    const Exact rad = mp::abs(v) * want.approx_rel_error * 2;
+    const Exact y = decode(f, want.y_bits[i]);
+    for (const Exact& d : {y, midpoint_above(f, want.y_bits[i] & ~f.sign_mask()),
+                           -midpoint_above(f, want.y_bits[i] & ~f.sign_mask())}) {
+      const int c = ex.compare_y(k, d);
+      if (mp::abs(v - d) > rad) {
+        ASSERT_EQ(c, v > d ? 1 : -1) << where << " compare_y i=" << i << " d " << to_decimal(d);
+      } else if (c == 0) {
+        ++g_exact_tally.ties;
+      }
+    }
+  }
 }
 
 // The agreement check of every test: bits everywhere, enclosures around the exact values.
@@ -124,9 +194,19 @@ void expect_agree(NormProfile p, const Row& row, Tally* tally, FastNormRowResult
   }
   ASSERT_TRUE(holds(got.mean_sq_plus_eps, want.mean_sq_plus_eps, rel)) << where << " q";
   ASSERT_TRUE(holds(got.inv_rms, want.inv_rms, rel)) << where << " R";
-  ASSERT_EQ(got.exact.has_value(), got.path != NormRowPath::kFast) << where;
+  ASSERT_EQ(got.exact.has_value(),
+            got.path == NormRowPath::kExactElements || got.path == NormRowPath::kExactRow)
+      << where;
+  expect_exact_elements(p, row, want, where);
+  if (::testing::Test::HasFatalFailure()) return;
   ASSERT_LE(got.exact_fallback, got.fallback) << where;
   ++tally->rows;
+  if (got.path == NormRowPath::kSpecialRow) {
+    ++tally->special_rows;
+    tally->special_row_elements += static_cast<std::int64_t>(row.x.size());
+    for (const Enclosure& e : got.y) ASSERT_EQ(e.rad, 0.0) << where;
+    return;
+  }
   if (got.path == NormRowPath::kExactRow) {
     ++tally->exact_rows;
     tally->exact_row_elements += static_cast<std::int64_t>(row.x.size());
@@ -272,7 +352,9 @@ void random_sweep(std::uint64_t seed, std::int64_t elements_per_format, const ch
     }
   }
   tally.print(what);
-  EXPECT_GT(tally.elements + tally.exact_row_elements, 8 * 3 * elements_per_format - 1);
+  g_exact_tally.print(what);
+  EXPECT_GT(tally.elements + tally.exact_row_elements + tally.special_row_elements,
+            8 * 3 * elements_per_format - 1);
 }
 
 TEST(RmsNormFastTest, RandomRowsAgreeBitForBit) { random_sweep(2025, 100000, "random rows"); }
@@ -393,6 +475,7 @@ TEST(RmsNormFastTest, ExactTiesGoToTheExactPath) {
     }
   }
   tally.print("exact ties");
+  g_exact_tally.print("after the tie rows");
   EXPECT_GT(tally.exact_fallback, 100);
   EXPECT_GT(tie_rows, 50);
 }
@@ -532,6 +615,36 @@ TEST(RmsNormFastTest, RangeExtremes) {
   tally.print("range extremes");
 }
 
+// NormRowExact's condition: a row whose total sum of squares fits in 320 bits while a partial
+// sum does not. x = (2048, 2^-149, 2^-149): S = 2^22 + 2^-297 spans 320 bits, but evaluate()'s
+// first partial sum 2^22 + 2^-298 needs 321 and rounds (a tie, to even: 2^22), and so does the
+// second, so its sum is 2^22, not S. NormRowExact must see that and evaluate the row whole.
+TEST(RmsNormFastTest, PartialSumsBeyond320Bits) {
+  Tally tally;
+  FastNormRowResult out;
+  for (const Format& f : {kFp32, kBf16}) {
+    Row row;
+    row.format = f;
+    row.eps = 1e-6f;
+    row.x = {2048.0f, 0x1p-149f, 0x1p-149f, 0.0f};
+    row.r = {0, 0, 0, 0};
+    row.w = {1.0f, 0.75f, 1.25f, 1.0f};
+    for (NormProfile p : {NormProfile::kRmsNormFp32, NormProfile::kRmsNormHf}) {
+      expect_agree(p, row, &tally, &out);
+      if (HasFatalFailure()) return;
+      NormRowExact ex(p, row.input());
+      EXPECT_TRUE(ex.evaluated_whole_row()) << f.name;
+    }
+    row.x = {2048.0f, 0x1p-149f, 0.0f, 0.0f};  // one tiny square: S itself needs 321 bits
+    NormRowExact ex(NormProfile::kRmsNormFp32, row.input());
+    EXPECT_TRUE(ex.evaluated_whole_row()) << f.name;
+    row.x = {1024.0f, 0x1p-149f, 0x1p-149f, 0.0f};  // 2^20 + 2^-297: everything fits
+    NormRowExact fits(NormProfile::kRmsNormFp32, row.input());
+    EXPECT_FALSE(fits.evaluated_whole_row()) << f.name;
+    expect_agree(NormProfile::kRmsNormFp32, row, &tally, &out);
+  }
+}
+
 // fp32 residual sums that are not doubles: x and r with exponents 30 to 250 apart (s is a
 // genuine double-double), and near-cancelling pairs x = -r + a few ulps.
 TEST(RmsNormFastTest, ResidualSumsWithExponentGaps) {
@@ -603,8 +716,10 @@ TEST(RmsNormFastTest, OutputsAroundOverflow) {
   tally.print("overflow");
 }
 
-// Special rows: the exact path, and the same bits.
-TEST(RmsNormFastTest, SpecialRowsTakeTheExactPath) {
+// Special rows (R NaN, 0 or +inf) in double, special elements (non-finite weights, an
+// overflowed rn(s) that legacy_mixed scales) as points on the fast path, unsupported rows (eps
+// NaN or negative) on the exact path: the same bits and values as evaluate().
+TEST(RmsNormFastTest, SpecialRowsAndElements) {
   Tally tally;
   FastNormRowResult out;
   auto row_of = [](const Format& f, std::vector<float> x, std::vector<float> r,
@@ -634,12 +749,26 @@ TEST(RmsNormFastTest, SpecialRowsTakeTheExactPath) {
       if (HasFatalFailure()) return;
     }
   }
-  EXPECT_GT(tally.exact_rows, 0);
-  // The fp16 residual overflow: profiles that never touch rn(s) keep the fast path.
+  EXPECT_GT(tally.special_rows, 0);
+  EXPECT_GT(tally.exact_rows, 0);  // the unsupported eps
+  // The fp16 residual overflow: profiles that never touch rn(s) keep the fast path; those that
+  // normalise it have R = 0; legacy_mixed scales it: that element alone is special.
   evaluate_fast(NormProfile::kFusedFp32Sum, rows[3].input(), &out);
   EXPECT_EQ(out.path, NormRowPath::kFast);
   EXPECT_EQ(out.residual_bits[0], 0x7c00u);
   evaluate_fast(NormProfile::kFusedHf, rows[3].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kSpecialRow);
+  evaluate_fast(NormProfile::kFusedLegacyMixed, rows[3].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kFast);
+  EXPECT_TRUE(std::isinf(out.y[0].mid));
+  // Non-finite weights: special elements of a fast row.
+  evaluate_fast(NormProfile::kRmsNormFp32, rows[5].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kFast);
+  EXPECT_TRUE(std::isinf(out.y[0].mid));
+  evaluate_fast(NormProfile::kRmsNormHf, rows[6].input(), &out);
+  EXPECT_EQ(out.path, NormRowPath::kFast);
+  EXPECT_TRUE(std::isnan(out.y[1].mid));
+  evaluate_fast(NormProfile::kRmsNormFp32, rows[7].input(), &out);  // eps NaN: unsupported
   EXPECT_EQ(out.path, NormRowPath::kExactRow);
   // No elements: nothing to evaluate, no exception, no abort.
   Row empty;
@@ -648,6 +777,51 @@ TEST(RmsNormFastTest, SpecialRowsTakeTheExactPath) {
   EXPECT_TRUE(out.y_bits.empty());
   EXPECT_EQ(out.path, NormRowPath::kExactRow);
   tally.print("special rows");
+}
+
+// Random rows with NaNs and infinities injected into x, r or w (one to three of them, or the
+// fp16 residual sums pushed past 65504), every profile and dtype: special rows and special
+// elements in double give evaluate()'s bits and values, signed zeros included.
+TEST(RmsNormFastTest, RandomSpecialValues) {
+  RowGen gen(15);
+  Tally tally;
+  FastNormRowResult out;
+  const float specials[] = {kNaN, kInf, -kInf};
+  for (int k = 0; k < 600; ++k) {
+    const Format& f = k % 3 == 0 ? kFp32 : k % 3 == 1 ? kFp16 : kBf16;
+    const std::int64_t n = 1 + static_cast<std::int64_t>(gen.next() % 70);
+    Row row = gen.row(f, n, kAllValues[gen.next() % 10], kAllValues[gen.next() % 10]);
+    const int injections = 1 + static_cast<int>(gen.next() % 3);
+    for (int j = 0; j < injections; ++j) {
+      const std::size_t at = gen.next() % static_cast<std::uint64_t>(n);
+      const float v = specials[gen.next() % 3];
+      switch (gen.next() % 4) {
+        case 0:
+          row.x[at] = v;
+          break;
+        case 1:
+          row.r[at] = v;
+          break;
+        case 2:
+          row.w[at] = v;
+          break;
+        default:
+          if (f == kFp16) {
+            row.x[at] = 60000.0f;
+            row.r[at] = 10000.0f;
+          }
+          break;
+      }
+    }
+    if (k % 7 == 0) std::fill(row.x.begin(), row.x.end(), k % 2 ? 0.0f : -0.0f);
+    if (k % 7 == 0) std::fill(row.r.begin(), row.r.end(), 0.0f);
+    if (k % 14 == 0) row.eps = 0;
+    expect_agree_all(row, &tally, &out);
+    if (HasFatalFailure()) return;
+  }
+  tally.print("random special values");
+  EXPECT_GT(tally.special_rows, 1000);
+  EXPECT_GT(tally.rows - tally.special_rows, 1000);
 }
 
 // Signed zeros: zero inputs, zero weights, gemma's 1 + w = +0, sums that cancel to +0.

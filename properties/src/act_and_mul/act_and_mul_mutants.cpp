@@ -192,11 +192,11 @@ Calibration act_defect_calibration(ActDefect d) {
     case ActDefect::kNone:
       break;
     case ActDefect::kTorchAsSingle:
-      return {"bounded_error", 24, "16-bit normal rows of d >= 16"};
+      return {"bounded_error", 23, "16-bit normal rows of d >= 16"};
     case ActDefect::kSingleAsTorch:
-      return {"bounded_error", 24, "16-bit normal rows of d >= 16"};
+      return {"bounded_error", 23, "16-bit normal rows of d >= 16"};
     case ActDefect::kFastExp:
-      return {"bounded_error", 66, "silu tail rows (bf16, fp32) of d >= 16"};
+      return {"bounded_error", 65, "silu tail rows (bf16, fp32) of d >= 16"};
     case ActDefect::kTanhFormAsErf:
       return {"bounded_error", 41, "fp32 normal rows"};
     case ActDefect::kTailCancellation:
@@ -204,7 +204,7 @@ Calibration act_defect_calibration(ActDefect d) {
     case ActDefect::kMissingTail:
       return {"bounded_error", 4, "d % 8 != 0"};
     case ActDefect::kOutputStrideIgnored:
-      return {"bounded_error", 28, "two rows (d <= 5461) and a padded output stride"};
+      return {"bounded_error", 43, "two rows (d <= 5461) and a padded output stride"};
     case ActDefect::kGateUpSwapped:
       return {"bounded_error", 11, "normal rows"};
     case ActDefect::kFtzGates:

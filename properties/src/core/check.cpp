@@ -83,10 +83,14 @@ Budget budget_for(PropertyId p, const Subject& s, const std::string& level) {
   Budget b;
   const bool soak = level == "soak";
   const bool gpu = s.backend() == Backend::kGpu;
-  // Reference-checking properties evaluate the exact profile (about a million elements per
-  // second per core): they get fewer, smaller cases than the purely bitwise ones.
+  // Reference-checking properties compare with the profile's exact values, which cost far more
+  // than the purely bitwise checks: they get fewer, smaller cases (120 quick, 2000 soak), times
+  // the family's reference_budget_scale(): what its comparison affords in about that time (the
+  // norm family's certified fast path affords ten times the cases its exact evaluation ran).
   const bool reference = reference_property(p);
-  b.cases = (soak ? 2000 : reference ? 120 : 150) * s.budget_scale();
+  const Family* fam = family_for(s.op());
+  const int ref_scale = reference && fam != nullptr ? fam->reference_budget_scale() : 1;
+  b.cases = (soak ? 2000 : reference ? 120 : 150) * ref_scale * s.budget_scale();
   b.max_elements = soak        ? (std::int64_t{1} << 20)
                    : reference ? (std::int64_t{1} << 15)
                                : (std::int64_t{1} << 16);

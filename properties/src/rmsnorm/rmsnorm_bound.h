@@ -41,6 +41,7 @@
 
 #include "kc/kernels/rmsnorm.h"
 #include "kc/props/buffers.h"
+#include "kc/ref/certified.h"
 #include "kc/ref/rmsnorm.h"
 
 namespace kc::props {
@@ -71,8 +72,44 @@ class NormKernelBound {
   Interval y_interval(const ref::NormRowInput& in, const ref::NormRowResult& r,
                       std::int64_t i) const;
 
+  // The parts of a row's intervals that depend on the row: theta_a and theta_b with the
+  // absolute underflow term ((n + L) tiny / n + 2 tiny) / q folded into theta_q, q taken as the
+  // double nearest to the profile's mean(z^2) + eps (as y_interval always computed them).
+  struct RowThetas {
+    double ta = 0;
+    double tb = 0;
+    bool operator==(const RowThetas& o) const { return ta == o.ta && tb == o.tb; }
+  };
+  RowThetas row_thetas(double q) const;
+  // The same from an enclosure of q (that holds the exact path's 320-bit q too): every step is
+  // a monotone double operation, so equal thetas at the two ends hold for every double between
+  // them, the one nearest to q included. False when the ends differ (a q so small that the
+  // underflow term moves them inside the enclosure): then take q from the exact path.
+  bool row_thetas(const ref::Enclosure& q, RowThetas* out) const;
+  // y_interval from exact values (the exact path): the 320-bit y_exact or u R of the element.
+  Interval y_interval(const RowThetas& t, const ref::NormRowInput& in, std::int64_t i,
+                      const ref::Exact& y_exact, const ref::Exact& scaled_times_r) const;
+  // y_interval from the fast path's enclosures of y and u R (each holding the exact path's
+  // 320-bit value as well as the real one). True, with *iv the exact path's interval bit for bit,
+  // when every rounding and comparison that computes it is decided from the enclosures (the
+  // derivation is in rmsnorm_bound.cpp); false when one is not (the caller takes the exact path
+  // for this element). Parts that depend only on decided roundings (the products of the weight
+  // with the stored rn(z R) of cast-before-weight profiles) are finished exactly here.
+  bool y_interval(const RowThetas& t, const ref::NormRowInput& in, std::int64_t i,
+                  const ref::Enclosure& y, const ref::Enclosure& scaled_times_r,
+                  Interval* iv) const;
+
   // Whether y lies in the interval (by value; NaN never does).
   bool admits(const Interval& iv, std::uint32_t y) const;
+  // A finite correct rounding rn_T(v) of an element's exact value always lies in its interval
+  // (kBounded rows, finite weight and value), so a comparison may skip computing the interval
+  // for it (an infinite one need not: fp32 rows admit the fp32 values inside [v - E, v + E]).
+  // 16-bit rows: rn_T is monotone and v - E <= v <= v + E; for cast-before-weight, rn(z R) lies in
+  // [xlo, xhi], so w rn(z R) between the products, and lo <= that <= hi. fp32 rows: |rn(v) - v| <=
+  // max(2^-24 |v|, 2^-150) < E, since E >= 1.01 (theta_b |v| + A) with theta_b >= 2^-24 and A >=
+  // 2^-150; for cast-before-weight, t - |t| 2^-24 is increasing in t, so lo <= x - |x| 2^-24 <=
+  // rn(x) <= x + |x| 2^-24 <= hi for x = w rn(z R) in [plo, phi]. The 320-bit evaluation of the
+  // ends moves them by a relative 2^-290, far inside these margins.
 
   // The largest ULP error an admissible output can have: the bound reported next to a result.
   double interval_ulps(const Interval& iv, const ref::Exact& v) const;
@@ -90,6 +127,13 @@ class NormKernelBound {
 
  private:
   Interval bracket(const ref::Exact& lo, const ref::Exact& hi) const;
+  // bracket() for one end from an enclosure of it: false when undecided.
+  bool bracket_end(const ref::Enclosure& e, bool upper, std::uint32_t* bits) const;
+  // bracket() for one end given exactly as a normalised double-double hi + lo: always decided.
+  void bracket_end_dd(double hi, double lo, bool upper, std::uint32_t* bits) const;
+  // The cast-before-weight interval from the stored roundings xlo, xhi of z R -+ E_a.
+  Interval cast_interval(float w, std::uint32_t xlo, std::uint32_t xhi) const;
+  bool cast_interval_fast(float w, std::uint32_t xlo, std::uint32_t xhi, Interval* iv) const;
   std::uint32_t step(std::uint32_t bits, bool up) const;
 
   ref::NormProfile profile_;

@@ -1,12 +1,14 @@
 // The RapidCheck driver (check.cpp): a dtype filter is part of the check, so every judged case is
 // held to the subject's bound for its own dtype (Subject::bound_for), never to the loosest one;
-// and cases of other dtypes are never generated.
+// and cases of other dtypes are never generated. budget_for: the reference properties' case
+// counts scale with the family's reference_budget_scale(), the others' do not.
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "kc/props/buffers.h"
 #include "kc/props/check.h"
+#include "kc/props/family.h"
 #include "kc/props/rmsnorm.h"
 
 namespace kc::props {
@@ -64,6 +66,31 @@ TEST(CheckTest, ADtypeFilterJudgesByThatDtypesBound) {
   EXPECT_TRUE(fp16.passed) << fp16.failure.message;
   for (const auto& [bucket, stats] : fp16.buckets) {
     EXPECT_EQ(bucket.rfind("fp16 ", 0), 0u) << "a case of another dtype was generated: " << bucket;
+  }
+}
+
+// The norm family compares on the certified fast path and runs ten times the reference cases;
+// act_and_mul and qknorm_rope compare exactly and keep the base budget; the bitwise properties
+// keep theirs for every family.
+TEST(CheckTest, ReferenceBudgetsScaleByFamily) {
+  struct Want {
+    const char* subject;
+    int multiplier;
+  };
+  for (const Want w :
+       {Want{"kc.twin.rmsnorm.hf", 10}, Want{"kc.twin.fused_add_rmsnorm.gemma", 10},
+        Want{"kc.twin.act_and_mul.silu.torch", 1}, Want{"kc.twin.qknorm_rope.exact", 1}}) {
+    const Subject* s = find_subject(w.subject);
+    ASSERT_NE(s, nullptr) << w.subject;
+    const Family* fam = family_for(s->op());
+    ASSERT_NE(fam, nullptr) << w.subject;
+    EXPECT_EQ(fam->reference_budget_scale(), w.multiplier) << w.subject;
+    for (const PropertyId p : {PropertyId::kBoundedError, PropertyId::kSpecialValues}) {
+      EXPECT_EQ(budget_for(p, *s, "quick").cases, 120 * w.multiplier) << w.subject;
+      EXPECT_EQ(budget_for(p, *s, "soak").cases, 2000 * w.multiplier) << w.subject;
+    }
+    EXPECT_EQ(budget_for(PropertyId::kLayoutInvariant, *s, "quick").cases, 150) << w.subject;
+    EXPECT_EQ(budget_for(PropertyId::kBatchInvariant, *s, "soak").cases, 2000) << w.subject;
   }
 }
 

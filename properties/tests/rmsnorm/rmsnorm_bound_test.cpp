@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -156,6 +157,86 @@ TEST_P(TwinVsReference, EveryProfileAndHiddenSize) {
     // The sweep's classes keep every finite row inside the bound's range.
     EXPECT_EQ(st.out_of_range, 0) << profile;
   }
+}
+
+// NormKernelBound's intervals from enclosures (the fast comparison) against the same intervals
+// from exact values: whenever y_interval() says it decided from an enclosure, the interval is the
+// exact path's for values at both ends and the middle of that enclosure; and the row constants
+// decided from an enclosure of q are those of every double in it. Values are drawn near format
+// values and midpoints, weights of few bits (products that land on boundaries), zeros, tiny and
+// huge magnitudes; radii from 2^-52 (the fast path's) to 2^-24 relative, so that both decided and
+// undecided enclosures occur.
+TEST(KernelIntervalTest, FastIntervalsAreTheExactOnes) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::int64_t decided = 0;
+  std::int64_t undecided = 0;
+  std::int64_t theta_decided = 0;
+  for (const DType dtype : {DType::kFp32, DType::kFp16, DType::kBf16}) {
+    const ref::Format f = format_of(dtype);
+    for (const std::string& profile : norm_kernel_profiles()) {
+      const NormKernelBound bound(norm_profile(norm_case(profile, dtype, 1, 8)), dtype, 4096);
+      for (int trial = 0; trial < 4000; ++trial) {
+        // Row constants: q from tiny (where the underflow term matters) to large.
+        const double q = std::ldexp(1 + unit(rng), static_cast<int>(rng() % 140) - 110);
+        const double qrad = q * std::ldexp(1.0, -20 - static_cast<int>(rng() % 33));
+        NormKernelBound::RowThetas t;
+        if (bound.row_thetas(ref::Enclosure{q, qrad}, &t)) {
+          ++theta_decided;
+          for (const double qq :
+               {q, std::nextafter(q + qrad, 0.0), std::nextafter(q - qrad, INFINITY)}) {
+            ASSERT_TRUE(bound.row_thetas(qq) == t) << profile << " q " << q;
+          }
+        } else {
+          t = bound.row_thetas(q);
+        }
+        // One element: weight, value and u R.
+        const std::uint32_t wb =
+            static_cast<std::uint32_t>(rng()) & (dtype == DType::kFp32 ? 0x3f87ffffu : 0x3f87u);
+        float w =
+            value_of(dtype, wb & (dtype == DType::kFp32 ? 0x00ffffffu | 0x3f000000u : 0x3fffu));
+        if (trial % 5 == 0) w = static_cast<float>(static_cast<int>(rng() % 17) - 8) / 4;
+        if (trial % 7 == 0) w = 1;
+        std::vector<float> x = {1.0f}, r = {0.0f}, wv = {w};
+        ref::NormRowInput in;
+        in.format = f;
+        in.hidden = 1;
+        in.x = x.data();
+        in.residual = r.data();
+        in.weight = wv.data();
+        in.eps = 1e-6f;
+        const std::uint32_t near =
+            static_cast<std::uint32_t>(rng() % f.max_finite()) | (rng() % 2 ? f.sign_mask() : 0u);
+        double v = ref::decode_double(f, near);
+        if (trial % 3 == 0) v = ref::midpoint_above(f, near & ~f.sign_mask()).convert_to<double>();
+        if (trial % 11 == 0) v = 0;
+        v *= 1 + (unit(rng) - 0.5) * std::ldexp(1.0, -20 - static_cast<int>(rng() % 30));
+        const double rad = std::fabs(v) * std::ldexp(1.0, -24 - static_cast<int>(rng() % 29));
+        const ref::Enclosure e{v, rad};
+        Interval fast;
+        if (!bound.y_interval(t, in, 0, e, e, &fast)) {
+          ++undecided;
+          continue;
+        }
+        ++decided;
+        for (const ref::Exact& ev :
+             {ref::Exact(v), ref::Exact(v) - ref::Exact(rad), ref::Exact(v) + ref::Exact(rad)}) {
+          const Interval exact = bound.y_interval(t, in, 0, ev, ev);
+          ASSERT_EQ(fast.lo, exact.lo) << profile << " " << dtype_name(dtype) << std::hexfloat
+                                       << " v " << v << " rad " << rad << " w " << w;
+          ASSERT_EQ(fast.hi, exact.hi) << profile << " " << dtype_name(dtype) << std::hexfloat
+                                       << " v " << v << " rad " << rad << " w " << w;
+        }
+      }
+    }
+  }
+  std::printf(
+      "[ interval ] %lld decided from enclosures (each equal to the exact path's), %lld "
+      "undecided; row constants decided for %lld enclosures of q\n",
+      static_cast<long long>(decided), static_cast<long long>(undecided),
+      static_cast<long long>(theta_decided));
+  EXPECT_GT(decided, 10 * undecided);
+  EXPECT_GT(undecided, 100);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, TwinVsReference,

@@ -6,18 +6,20 @@
 
 namespace kc::results {
 
+int PrecisionStats::bin_of(double ulp) {
+  if (!(ulp < 8.0)) {
+    if (!std::isfinite(ulp)) return kBins - 1;
+    return kLinearBins +
+           std::min(21, std::max(0, static_cast<int>(std::floor(std::log2(ulp))) - 3));
+  }
+  return std::min(kLinearBins - 1, static_cast<int>(ulp * 64.0));
+}
+
 void PrecisionStats::add(double ulp, bool is_exact) {
   ++elements;
   exact += is_exact;
   max_ulp = std::max(max_ulp, ulp);
-  int bin;
-  if (!(ulp < 8.0)) {
-    bin = kLinearBins + std::min(21, std::max(0, static_cast<int>(std::floor(std::log2(ulp))) - 3));
-    if (!std::isfinite(ulp)) bin = kBins - 1;
-  } else {
-    bin = std::min(kLinearBins - 1, static_cast<int>(ulp * 64.0));
-  }
-  ++hist[static_cast<std::size_t>(bin)];
+  ++hist[static_cast<std::size_t>(bin_of(ulp))];
 }
 
 void PrecisionStats::merge(const PrecisionStats& o) {

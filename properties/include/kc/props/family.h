@@ -138,6 +138,11 @@ class Family {
   // Rules a subject's bound may name (BoundSpec::rules), each a documented way the family's
   // comparison widens what it admits (e.g. "flush_to_zero").
   virtual std::vector<std::string> bound_rules() const { return {}; }
+  // How many times the base case count (budget_for: 120 quick, 2000 soak) the reference
+  // properties (bounded_error, special_values) run for this family's subjects: what the cost of
+  // the family's reference comparison affords in about the base count's time (the norm family
+  // compares on a certified fast path and affords 10). Default 1.
+  virtual int reference_budget_scale() const { return 1; }
 
   // ---- reports
   virtual results::FamilyReport report() const = 0;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "kc/ref/exact.h"
 #include "kc/ref/format.h"
@@ -96,5 +97,50 @@ bool ulp_error_within(const Format& f, std::uint32_t y, const Exact& v, double b
 // rad (the caller widens the evaluation or reports it). rad = 0 is ulp_error_within().
 UlpCompare compare_ulp_error(const Format& f, std::uint32_t y, const Exact& v, const Exact& rad,
                              double bound);
+
+// ---- Comparisons that fall back to exact values only where they must (issue 13).
+//
+// A family's fast comparison holds an enclosure of each expected value (evaluated in double)
+// and can produce the exact path's value on demand: a 320-bit approximation within a radius
+// (the value NormRowResult and similar results hold), and sometimes an exact comparison of the
+// real value with dyadic numbers (the norm family's comparison of squares). The functions below
+// decide from the cheapest that settles the question, so every answer is the exact path's.
+
+// The exact value behind an enclosure: a 320-bit approximation within rad (>= 0) of it.
+struct ExactValue {
+  Exact v;
+  Exact rad;
+};
+// The exact sign (-1, 0, 1) of the real value minus a finite dyadic d.
+using ExactSign = std::function<int(const Exact& d)>;
+
+// ulp_error(f, y, v) as ulp_error() returns it (a double) for a double v taken as exact (a point
+// enclosure): the same number as ulp_error(f, y, Exact(v)), computed in double where the
+// difference y - v is exact as a double-double and fits in 320 bits, else by ulp_error().
+double ulp_error_of_double(const Format& f, std::uint32_t y, double v);
+
+// The enclosure widened by rel (>= 0) of its magnitude, rounded up: an enclosure of the exact
+// path's approximation of the value as well (rel covers that approximation's relative error).
+// Points and non-finite mids are returned as they are (the exact path holds them exactly).
+Enclosure widen_relative(const Enclosure& e, double rel);
+
+// Decisions about the double nearest to the enclosed value (how a value converted with
+// convert_to<double>() compares with a double threshold), true when the enclosure settles it:
+// *below = rn(|v|) < t, for t > 0. Only monotonicity of rounding is used: rn(|v|) <= U < t for
+// a double U >= |v|, and rn(|v|) >= L >= t for a double L <= |v|.
+bool decide_magnitude_below(const Enclosure& e, double t, bool* below);
+// *sign = the sign of v - g for a finite double g outside the closed enclosure.
+bool decide_sign(const Enclosure& e, double g, int* sign);
+
+// ulp_error(f, y, v) <= bound for the real value v, decided from the 320-bit value and its
+// radius (compare_ulp_error above), and where that cannot tell, exactly by `sign` (when given):
+// v's binade from comparisons with powers of two, then y - B <= v <= y + B with B = bound *
+// ulp(f, v). kUndecided only without `sign`, for an infinite y, or for a bound so small that
+// y +- B does not fit in 320 bits.
+UlpCompare compare_ulp_error(const Format& f, std::uint32_t y, const ExactValue& v, double bound,
+                             const ExactSign& sign);
+// The same, trying the enclosure first: `exact` and `sign` run only when it cannot tell.
+UlpCompare compare_ulp_error(const Format& f, std::uint32_t y, const Enclosure& e, double bound,
+                             const std::function<ExactValue()>& exact, const ExactSign& sign);
 
 }  // namespace kc::ref

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -115,5 +116,53 @@ NormRowResult fused_add_rmsnorm_legacy_mixed(const NormRowInput& in);
 
 // Dispatch by profile.
 NormRowResult evaluate(NormProfile p, const NormRowInput& in);
+
+// Exact values of single elements of a row, bit for bit the ones evaluate() returns, without
+// evaluating the whole row at 320 bits: for comparisons that need exact values only here and
+// there (the worst element of a case, elements near their bound; rmsnorm_fast.h gives the rest).
+//
+// evaluate() sums the squares with 320-bit additions; when every square and partial sum fits in
+// 320 bits (all of them are multiples of 2^m, m the lowest set bit of any square, and at most the
+// total S: S < 2^(m + 320) suffices), that sum is the exact S. Here S is formed exactly with a
+// fixed-point accumulator (a few nanoseconds an element) and the condition checked; R, q and each
+// element then come from evaluate()'s own code (InvRms, evaluate_element in rmsnorm.cpp) applied
+// to the same values, so every Exact is the same number. Rows that fail the condition (squares
+// spanning more than 320 bits), special rows (NaN or infinite inputs, an overflowed rn(s) the
+// profile uses) and hidden < 1 are evaluated whole by evaluate() once, at construction.
+// The input's arrays must outlive the object. Not thread-safe (values are computed lazily).
+class NormRowExact {
+ public:
+  NormRowExact(NormProfile p, const NormRowInput& in);
+  NormRowExact(const NormRowExact&) = delete;
+  NormRowExact& operator=(const NormRowExact&) = delete;
+  ~NormRowExact();
+
+  // evaluate() ran for the whole row (see the class comment).
+  bool evaluated_whole_row() const;
+  // NormRowResult's fields of the same names.
+  const Exact& mean_sq_plus_eps() const;
+  const Exact& inv_rms() const;
+  const Exact& approx_rel_error() const;
+
+  struct Element {
+    Exact y_exact;
+    Exact scaled_times_r;
+    std::uint32_t y_bits = 0;
+  };
+  // Element i (0 <= i < hidden), as evaluate() returns it.
+  Element element(std::int64_t i);
+  // The exact sum s = x + r of a fused profile's element i (residual_exact).
+  Exact residual_exact(std::int64_t i) const;
+
+  // The exact sign (-1, 0, 1) of y - d, y the exact real value of element i before its final
+  // rounding (u R w', or w rn(u R)) and d finite: decided with the dyadic comparison of squares
+  // (rmsnorm.h's certification), so also where the 320-bit y_exact cannot tell. Where R is not
+  // finite and nonzero (special rows) y_exact is the exact IEEE result and is compared as such.
+  int compare_y(std::int64_t i, const Exact& d);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace kc::ref

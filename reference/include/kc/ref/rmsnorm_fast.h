@@ -12,10 +12,14 @@
 // cannot decide either (exact ties, and values within about that error of a boundary) comes
 // from evaluate() itself, run once for the row.
 //
-// Rows that take the exact path entirely (path kExactRow): hidden < 1 or > 2^24, eps negative
-// or not finite, a non-finite x, residual or weight, an overflowed rounded sum rn(s) that the
-// profile normalises or scales (fp16), and mean(z^2) + eps = 0. These are the special-value
-// rows of rmsnorm.h; their enclosures are taken from evaluate()'s values.
+// Special values: a row whose R is not finite and nonzero (a NaN or infinite x or residual, an
+// overflowed rn(s) that the profile normalises (fp16), or mean(z^2) + eps = 0) is evaluated in
+// double too (path kSpecialRow): every value is then an IEEE special value or a signed zero,
+// exact in double, and every enclosure is a point. A non-finite weight, or legacy_mixed's
+// overflowed rn(s) as the scaled source, makes that element's y (and u R) +-inf or NaN: a
+// point with a non-finite mid, on the fast path. Rows that take the exact path entirely (path
+// kExactRow): hidden < 1 or > 2^24, eps negative or not finite; their enclosures are taken
+// from evaluate()'s values.
 //
 // Exact values on demand: the enclosures bound the exact values; a caller that needs one of
 // them exactly (the worst element's ULP error, an error near its bound) calls exact_row(),
@@ -35,7 +39,8 @@ namespace kc::ref {
 enum class NormRowPath : std::uint8_t {
   kFast,           // every rounding decided in double or from the 320-bit refinement
   kExactElements,  // some elements' roundings came from evaluate() (kept in `exact`)
-  kExactRow,       // a special row: everything came from evaluate()
+  kSpecialRow,     // R is NaN, 0 or +inf: every value special or zero, exact in double
+  kExactRow,       // an unsupported row (hidden, eps): everything came from evaluate()
 };
 
 const char* path_name(NormRowPath p);

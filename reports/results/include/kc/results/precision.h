@@ -22,6 +22,9 @@ struct PrecisionStats {
   std::array<std::int64_t, kBins> hist{};
 
   void add(double ulp, bool is_exact);
+  // The histogram bin of an error (monotone in it: an error known to lie between two values
+  // whose bins agree has that bin).
+  static int bin_of(double ulp);
   void merge(const PrecisionStats& o);
   // Upper edge of the histogram bin holding the q-quantile (0 when empty).
   double quantile(double q) const;
