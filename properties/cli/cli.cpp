@@ -162,6 +162,19 @@ bool ensure_dir(const std::string& dir, std::string* error) {
   return true;
 }
 
+props::Isolation isolation(const Args& a) {
+  return a.flag("in-process") ? props::Isolation::kInProcess : props::Isolation::kChildProcess;
+}
+
+bool case_seconds_value(const Args& a, double* out, std::string* error) {
+  if (!a.seconds_value("case-seconds", 60, out, error)) return false;
+  if (*out <= 0 || *out > 1e6) {
+    *error = "--case-seconds " + a.value("case-seconds", "") + ": want seconds in (0, 1e6]";
+    return false;
+  }
+  return true;
+}
+
 results::ResultSet new_result_set() {
   results::ResultSet set;
   set.set_commit(git_short_sha());
