@@ -38,6 +38,7 @@ CONFIDENCE = 0.999
 W_UNIFORM, W_EDGES, W_OCTAVE, W_TOP, W_MULT8, W_UNSUPPORTED = 4, 4, 2, 1, 2, 1
 P_BATCH_FIRST = 0.25          # one case in four is drawn batch first
 BATCH_ROW_SHARE = 1           # a big batch's rows get max_elements / (batch * this)
+DENSE_MAX = 16384             # uniform and 8m + 4 sizes at most this (the rest reach the claim)
 
 # Budgets (check.cpp, budget_for): quick cases and max_elements.
 REF = dict(cases=120, max_elements=1 << 15)
@@ -81,7 +82,8 @@ def hidden_dist(size, top, claim, unsupported):
     """[(probability, lo, hi)]: hidden uniform on [lo, hi] with that probability."""
     cap = min(top, max(64, 64 + (top - 64) * size // 100))
     parts = []  # (weight, [(p, lo, hi)])
-    parts.append((W_UNIFORM, [(1.0, 1, cap)]))
+    dense = min(cap, DENSE_MAX)
+    parts.append((W_UNIFORM, [(1.0, 1, dense)]))
     ed = edges(cap)
     parts.append((W_EDGES, [(1.0 / len(ed), h, h) for h in ed]))
     octaves = 0
@@ -94,8 +96,8 @@ def hidden_dist(size, top, claim, unsupported):
         octs.append((1.0 / (octaves + 1), min(lo, hi), hi))
     parts.append((W_OCTAVE, octs))
     parts.append((W_TOP, [(1.0, top, top)]))
-    if cap >= 12:
-        n = (cap - 4) // 8
+    if dense >= 12:
+        n = (dense - 4) // 8
         parts.append((W_MULT8, [(1.0 / n, m * 8 + 4, m * 8 + 4) for m in range(1, n + 1)]))
     if unsupported:
         parts.append((W_UNSUPPORTED, [(1 / 3, 0, 0), (1 / 3, claim + 1, claim + 1), (1 / 3, claim + 8, claim + 8)]))
@@ -469,7 +471,7 @@ def coverage():
 
     def cell(p_fn, cases):
         first, p = quick_reach(p_fn, cases)
-        return f"{first}" if first is not None else f"- ({p:.3f})"
+        return f"{first}" if first is not None else f"- ({math.floor(p * 1000) / 1000:.3f})"
 
     for k in range(1, 18):
         t = 1 << k

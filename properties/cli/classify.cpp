@@ -59,6 +59,9 @@ int cmd_classify(const Args& a) {
   }
   double case_seconds = 60;
   if (!case_seconds_value(a, &case_seconds, &err)) return usage_error(err);
+  if (a.has("json") && !writable_file(a.value("json", ""), &err)) {
+    return usage_error("--json: " + err);
+  }
   std::vector<DType> dtypes;
   for (const std::string& d : a.values("dtype")) {
     DType t;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "kc/props/device.h"
@@ -159,6 +160,16 @@ bool ensure_dir(const std::string& dir, std::string* error) {
     *error = "cannot create directory " + dir + (ec ? ": " + ec.message() : "");
     return false;
   }
+  return true;
+}
+
+bool writable_file(const std::string& path, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::fclose(f);
   return true;
 }
 

@@ -102,8 +102,10 @@ int cmd_fuzz(const Args& a) {
   }
   const std::string repro_dir = a.value("repro-dir", "repros");
   const bool can_write = ensure_dir(repro_dir, &err);
-  if (!can_write)
-    std::fprintf(stderr, "kconform fuzz: %s; repros will not be written\n", err.c_str());
+  if (!can_write) return usage_error("--repro-dir " + repro_dir + ": " + err);
+  if (a.has("json") && !writable_file(a.value("json", ""), &err)) {
+    return usage_error("--json: " + err);
+  }
   results::ResultSet results = new_result_set();
   const double start = now_seconds();
   double last_progress = start;

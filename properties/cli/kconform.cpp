@@ -225,6 +225,10 @@ int cmd_check(const Args& a) {
   }
   if (a.has("seed") && seed == 0) return usage_error("--seed 0: want a nonzero seed");
   const std::string repro_dir = a.value("repro-dir", "repros");
+  if (!ensure_dir(repro_dir, &err)) return usage_error("--repro-dir " + repro_dir + ": " + err);
+  if (a.has("json") && !writable_file(a.value("json", ""), &err)) {
+    return usage_error("--json: " + err);
+  }
   Selection sel;
   if (!select_pairs(a, &sel, &err)) return usage_error(err);
   std::vector<Pair> mine;

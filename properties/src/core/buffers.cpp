@@ -4,9 +4,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 
 #include "common/scalar.h"  // kernels/src: the same fp16/bf16 conversions the twins use
 #include "kc/props/family.h"
@@ -108,6 +112,23 @@ std::size_t element_bytes(ElementType type, DType d) {
   return dtype_size(d);
 }
 
+// Row r of t from element bits (the low elem bytes of each), in one pass.
+template <typename T>
+void store_row_as(HostTensor& t, std::int64_t r, const std::vector<std::uint64_t>& bits) {
+  std::uint8_t* out = t.storage.data() + t.begin + static_cast<std::size_t>(r * t.stride) * t.elem;
+  const std::size_t n = std::min(bits.size(), static_cast<std::size_t>(t.cols));
+  for (std::size_t i = 0; i < n; ++i) {
+    const T v = static_cast<T>(bits[i]);
+    std::memcpy(out + i * sizeof(T), &v, sizeof(T));
+  }
+}
+
+void store_row(HostTensor& t, std::int64_t r, const std::vector<std::uint64_t>& bits) {
+  if (t.elem == 2) return store_row_as<std::uint16_t>(t, r, bits);
+  if (t.elem == 4) return store_row_as<std::uint32_t>(t, r, bits);
+  store_row_as<std::uint64_t>(t, r, bits);
+}
+
 HostTensor allocate(std::size_t elem, std::int64_t rows, std::int64_t cols, std::int64_t stride,
                     std::int64_t offset) {
   HostTensor t;
@@ -141,8 +162,33 @@ HostTensor allocate(std::size_t elem, std::int64_t rows, std::int64_t cols, std:
 
 }  // namespace
 
-void* guarded_allocate(std::size_t bytes) {
-  const std::size_t body = round_to_pages(bytes == 0 ? 1 : bytes);
+namespace {
+
+// Freed arenas are kept for reuse (up to kArenaCacheBytes): a check allocates arenas of similar
+// sizes case after case, and a fresh mapping's pages cost a fault and a zeroing each on first
+// touch, where the heap's reused memory did not. A cached mapping of B bytes serves a request
+// of b <= B <= 2b bytes with its last b bytes: the b bytes still end at the trailing guard zone,
+// and the first B - b bytes are made inaccessible too for as long as the arena lives.
+constexpr std::size_t kArenaCacheBytes = std::size_t{256} << 20;
+
+struct Mapping {
+  std::uint8_t* base;  // first byte after the leading guard zone
+  std::size_t body;    // accessible bytes when free
+};
+
+struct ArenaCache {
+  std::mutex mu;
+  std::multimap<std::size_t, std::uint8_t*> free;    // body -> base
+  std::unordered_map<std::uintptr_t, Mapping> live;  // arena start -> its mapping
+  std::size_t cached = 0;
+};
+
+ArenaCache& arena_cache() {
+  static ArenaCache* cache = new ArenaCache;  // never destroyed: arenas may outlive statics
+  return *cache;
+}
+
+std::uint8_t* map_arena(std::size_t body) {
   void* m = mmap(nullptr, body + 2 * kGuardZoneBytes, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (m == MAP_FAILED) throw std::bad_alloc();
@@ -151,15 +197,66 @@ void* guarded_allocate(std::size_t bytes) {
     munmap(m, body + 2 * kGuardZoneBytes);
     throw std::bad_alloc();
   }
+  return p;
+}
+
+}  // namespace
+
+void* guarded_allocate(std::size_t bytes) {
+  const std::size_t body = round_to_pages(bytes == 0 ? 1 : bytes);
+  ArenaCache& cache = arena_cache();
+  Mapping m{nullptr, body};
+  {
+    std::lock_guard<std::mutex> lock(cache.mu);
+    const auto it = cache.free.lower_bound(body);
+    if (it != cache.free.end() && it->first <= 2 * body) {
+      m = Mapping{it->second, it->first};
+      cache.cached -= it->first;
+      cache.free.erase(it);
+    }
+  }
+  if (m.base == nullptr) m.base = map_arena(body);
+  std::uint8_t* p = m.base + (m.body - body);
+  if (p != m.base && mprotect(m.base, m.body - body, PROT_NONE) != 0) {
+    munmap(m.base - kGuardZoneBytes, m.body + 2 * kGuardZoneBytes);
+    throw std::bad_alloc();
+  }
+  {
+    std::lock_guard<std::mutex> lock(cache.mu);
+    cache.live[reinterpret_cast<std::uintptr_t>(p)] = m;
+  }
   register_guarded(reinterpret_cast<std::uintptr_t>(p), reinterpret_cast<std::uintptr_t>(p) + body);
   return p;
 }
 
-void guarded_free(void* p, std::size_t bytes) {
-  if (p == nullptr) return;
-  const std::size_t body = round_to_pages(bytes == 0 ? 1 : bytes);
+void guarded_free(void* ptr, std::size_t bytes) {
+  if (ptr == nullptr) return;
+  auto* p = static_cast<std::uint8_t*>(ptr);
   unregister_guarded(reinterpret_cast<std::uintptr_t>(p));
-  munmap(static_cast<std::uint8_t*>(p) - kGuardZoneBytes, body + 2 * kGuardZoneBytes);
+  ArenaCache& cache = arena_cache();
+  Mapping m{p, round_to_pages(bytes == 0 ? 1 : bytes)};
+  {
+    std::lock_guard<std::mutex> lock(cache.mu);
+    const auto it = cache.live.find(reinterpret_cast<std::uintptr_t>(p));
+    if (it != cache.live.end()) {
+      m = it->second;
+      cache.live.erase(it);
+    }
+  }
+  if (m.base != p &&
+      mprotect(m.base, static_cast<std::size_t>(p - m.base), PROT_READ | PROT_WRITE) != 0) {
+    munmap(m.base - kGuardZoneBytes, m.body + 2 * kGuardZoneBytes);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(cache.mu);
+    if (cache.cached + m.body <= kArenaCacheBytes) {
+      cache.cached += m.body;
+      cache.free.emplace(m.body, m.base);
+      return;
+    }
+  }
+  munmap(m.base - kGuardZoneBytes, m.body + 2 * kGuardZoneBytes);
 }
 
 bool guard_zone_hit(std::uintptr_t addr, GuardHit* out) {
@@ -332,7 +429,7 @@ CaseBuffers materialize(const Case& c, std::int64_t distinct_rows) {
                         static_cast<std::uint64_t>(r)));
         row.assign(static_cast<std::size_t>(cols), 0);
         fam.fill(c, ti, r, rng, row);
-        for (std::int64_t i = 0; i < cols; ++i) h.set_any(r, i, row[static_cast<std::size_t>(i)]);
+        store_row(h, r, row);
       }
       ++input_index;
     }

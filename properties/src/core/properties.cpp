@@ -83,14 +83,15 @@ Verdict deterministic(const Subject& s, const Case& c) {
   const OpSpec& op = *find_op(c.op);
   CaseBuffers a = materialize(c);
   CaseBuffers b = a;
-  CaseBuffers g = a;
   const RunOutcome ra = execute(s, c, a);
+  if (const std::string p = run_problem(ra); !p.empty()) return fail(p);
   const RunOutcome rb = execute(s, c, b);
-  if (const std::string p = run_problem(ra) + run_problem(rb); !p.empty()) return fail(p);
+  if (const std::string p = run_problem(rb); !p.empty()) return fail(p);
   if (std::string d = first_difference(op, c, a, b, "first run", "second run"); !d.empty()) {
     return fail("two runs differ: " + d);
   }
   if (s.backend() == Backend::kGpu) {
+    CaseBuffers g = materialize(c);
     const RunOutcome rg = execute(s, c, g, false, true);
     if (const std::string p = run_problem(rg); !p.empty()) return fail("under graph capture: " + p);
     if (std::string d = first_difference(op, c, a, g, "stream run", "graph replay"); !d.empty()) {
@@ -188,8 +189,9 @@ Verdict batch_invariant(const Subject& s, const Case& c) {
     for (std::int64_t i = 0; i < from.cols; ++i) to.set_any(0, i, from.get_any(0, i));
   }
   const RunOutcome ra = execute(s, c, a);
+  if (const std::string p = run_problem(ra); !p.empty()) return fail(p);
   const RunOutcome rb = execute(s, d, b);
-  if (const std::string p = run_problem(ra) + run_problem(rb); !p.empty()) return fail(p);
+  if (const std::string p = run_problem(rb); !p.empty()) return fail(p);
   if (!ra.status.is_ok() || !rb.status.is_ok()) {
     return fail("run failed: " + ra.status.to_string() + " / " + rb.status.to_string());
   }
@@ -228,8 +230,9 @@ Verdict layout_invariant(const Subject& s, const Case& c) {
   CaseBuffers a = materialize(c);
   CaseBuffers b = materialize(d);
   const RunOutcome ra = execute(s, c, a);
+  if (const std::string p = run_problem(ra); !p.empty()) return fail(p);
   const RunOutcome rb = execute(s, d, b);
-  if (const std::string p = run_problem(ra) + run_problem(rb); !p.empty()) return fail(p);
+  if (const std::string p = run_problem(rb); !p.empty()) return fail(p);
   if (!ra.status.is_ok() || !rb.status.is_ok()) {
     return fail("run failed: " + ra.status.to_string() + " / " + rb.status.to_string());
   }

@@ -86,17 +86,21 @@ void fill_weight(DType d, NormWeightClass cls, std::int64_t n, DataRng& rng,
 
 // Hidden sizes (scripts/calibration_limits.py mirrors these weights). `top` is the largest hidden
 // the case may have: the subject's claimed maximum, or less where a big batch leaves small rows;
-// `cap` scales with RapidCheck's size from 64 to top. Weighted toward edges:
-//  - 4: uniform in [1, cap];
+// `cap` scales with RapidCheck's size from 64 to top; `dense` is cap, at most kDenseHidden (the
+// sizes most models use, drawn densely; above it the edges, the octaves and the maximum reach
+// the claim at a fraction of the elements uniform sizes would cost). Weighted toward edges:
+//  - 4: uniform in [1, dense];
 //  - 4: an edge up to cap: powers of two and their neighbours, model sizes (769, 3420, 3584,
 //       5120, 7168, 16385);
-//  - 2: a multiple of 8 plus 4 up to cap (the d % 8 == 4 shapes vector paths get wrong);
+//  - 2: a multiple of 8 plus 4 up to dense (the d % 8 == 4 shapes vector paths get wrong);
 //  - 2: an octave of the whole range, (2^(k-1), 2^k] for k uniform in [0, ceil(log2 top)], then
 //       uniform within (not scaled by the size: every power-of-two threshold up to the claimed
 //       maximum is crossed early in a run);
 //  - 1: top itself (the claimed maximum: the element cap is spent on one row);
 //  - 1 with `unsupported`: 0, claim + 1 or claim + 8.
 // Drawn whole and shrunk toward the smallest failing size (shrink_size).
+constexpr std::int64_t kDenseHidden = 16384;
+
 rc::Gen<std::int64_t> gen_hidden(std::int64_t cap, std::int64_t top, std::int64_t claim,
                                  bool unsupported) {
   std::vector<std::int64_t> edges;
@@ -118,14 +122,15 @@ rc::Gen<std::int64_t> gen_hidden(std::int64_t cap, std::int64_t top, std::int64_
         const std::int64_t lo = k == 0 ? 1 : (std::int64_t{1} << (k - 1)) + 1;
         return rc::gen::inRange<std::int64_t>(std::min(lo, hi), hi + 1);
       });
+  const std::int64_t dense = std::min(cap, kDenseHidden);
   std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> choices = {
-      {4, rc::gen::inRange<std::int64_t>(1, cap + 1)},
+      {4, rc::gen::inRange<std::int64_t>(1, dense + 1)},
       {4, rc::gen::elementOf(edges)},
       {2, octave},
       {1, rc::gen::just(top)},
   };
-  if (cap >= 12) {
-    choices.push_back({2, rc::gen::map(rc::gen::inRange<std::int64_t>(1, (cap - 4) / 8 + 1),
+  if (dense >= 12) {
+    choices.push_back({2, rc::gen::map(rc::gen::inRange<std::int64_t>(1, (dense - 4) / 8 + 1),
                                        [](std::int64_t m) { return m * 8 + 4; })});
   }
   if (unsupported) {
