@@ -17,6 +17,7 @@ results are checked against the reference before timing (relative error < 2^-6 f
 dtypes), so a broken peer is never timed.
 
 Usage: python3 bench/torch_peers.py --out perf_torch.json --families rmsnorm [--quick] [--do-bench]
+       [--profiles P..] [--decode-tokens N..] [--decode-only] [--match hidden=1024,4096]
 """
 import argparse
 import importlib
@@ -80,7 +81,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="bf16 only, fewer shapes")
     ap.add_argument("--do-bench", action="store_true",
                     help="also time decode shapes with triton.testing.do_bench_cudagraph")
+    ap.add_argument("--profiles", nargs="+", default=None, help="only these profiles")
+    ap.add_argument("--decode-tokens", nargs="+", type=int, default=None,
+                    help="only these decode token counts (default: the family's)")
+    ap.add_argument("--decode-only", action="store_true", help="no bandwidth rows")
+    ap.add_argument("--match", nargs="+", default=[],
+                    help="only family shapes with these values, KEY=V1,V2 (e.g. hidden=1024,4096)")
     args = ap.parse_args()
+    wanted = {k: set(v.split(",")) for k, v in (m.split("=", 1) for m in args.match)}
     dev = torch.device("cuda")
     for knob in ("recompile_limit", "cache_size_limit"):
         if hasattr(torch._dynamo.config, knob):
@@ -114,7 +122,13 @@ def main():
             print(f"family {family}: no bench/{family}_peers.py, no PyTorch peers", flush=True)
             continue
         family_shapes, decode_tokens = mod.shapes(args.quick)
+        family_shapes = [f for f in family_shapes
+                         if all(str(f.get(k)) in v for k, v in wanted.items())]
+        if args.decode_tokens:
+            decode_tokens = args.decode_tokens
         for profile, spec in mod.PEERS.items():
+            if args.profiles and profile not in args.profiles:
+                continue
             op, fn = spec[0], spec[1]
             for dt in dtypes:
                 dname = {torch.bfloat16: "bf16", torch.float16: "fp16"}[dt]
@@ -125,7 +139,8 @@ def main():
                     torch._dynamo.reset()
                     dynamic = torch.compile(fn, dynamic=None)
                     plan = [(n, "decode") for n in decode_tokens]
-                    plan.append((mod.bandwidth_tokens(profile, fshape, dt), "bandwidth"))
+                    if not args.decode_only:
+                        plan.append((mod.bandwidth_tokens(profile, fshape, dt), "bandwidth"))
                     for tokens, kind in plan:
                         ins, nbytes, ref = mod.case(profile, tokens, fshape, dt, dev)
                         shape = {"tokens": tokens, **fshape}
@@ -134,7 +149,8 @@ def main():
                         # dimension marked dynamic, one compile reused across token counts.
                         static = torch.compile(fn, dynamic=False)
                         dyn_ins = [x.clone() for x in ins]
-                        for x in dyn_ins[:-1]:
+                        fixed = getattr(mod, "FIXED_INPUTS", 1)  # trailing, no token dimension
+                        for x in dyn_ins[:len(dyn_ins) - fixed]:
                             torch._dynamo.mark_dynamic(x, 0)
                         impls = [("torch eager", fn, ins), ("torch.compile static", static, ins)]
                         if kind == "decode":

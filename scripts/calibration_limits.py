@@ -493,9 +493,251 @@ def coverage():
         print(f"{'hidden >= 2^%d' % k:>16} | {be:>15} | {bh:>15} | {bg:>15} |")
 
 
+# ---- act_and_mul (properties/src/act_and_mul/act_and_mul_family.cpp, act_and_mul_mutants.cpp)
+# d is drawn by gen_d(cap, claim): uniform 4, edges 4, 8m + 4 2, unsupported (0 or claim + 1) 1;
+# cap scales with the size from 64 to min(claim, 32768, the elements a token may cost / 3): a
+# big batch drawn first (generators.cpp, one case in four) leaves rows of few elements.
+ACT_MAX_D = 1 << 20
+ACT_CAP_MAX = 32768
+
+
+def act_cap(size, mte):
+    top = min(ACT_MAX_D, ACT_CAP_MAX, mte // 3)
+    return max(1, min(top, max(64, 64 + (top - 64) * size // 100)))
+
+
+def act_edges(c, claim=ACT_MAX_D):
+    e = list(range(1, 17))
+    p = 32
+    while p <= c:
+        e += [p - 1, p, p + 1]
+        p *= 2
+    e += [d for d in (3420, 11008, 13824, 14336, 18944, 28672) if d <= c]
+    return [d for d in e if d <= claim]
+
+
+def p_d_cap(pred, c, unsupported, claim=ACT_MAX_D):
+    """P(pred(d)) under gen_d(c, claim, unsupported)."""
+    top = min(max(c, 16), claim)
+    w = {"uniform": 4, "edges": 4, "mult8": 2, "unsup": 1 if unsupported else 0}
+    uni = sum(1 for d in range(1, top + 1) if pred(d)) / top
+    ed = act_edges(c, claim)
+    edg = sum(1 for d in ed if pred(d)) / len(ed)
+    ms = range(1, max(top // 8, 2))
+    m8 = sum(1 for m in ms if pred(min(m * 8 + 4, claim))) / len(ms)
+    un = sum(1 for d in (0, claim + 1) if pred(d)) / 2
+    return (w["uniform"] * uni + w["edges"] * edg + w["mult8"] * m8 + w["unsup"] * un) / sum(
+        w.values())
+
+
+def p_d(pred, size, budget, unsupported=False, batch_pred=None):
+    """P(pred(d)) of a case at `size` under `budget`: rows first (3 in 4, any row size) or a
+    big batch first (2^e + {-1, 0, 1} tokens, e in [7, log2 max_elements]); batch_pred(d, batch,
+    max_elements), when given, also counts only batch-first cases it accepts."""
+    me = budget["max_elements"]
+    top_e = floor_log2(min(MAX_TOKENS, me))
+    pb = P_BATCH_FIRST if top_e >= 7 else 0.0
+    total = (1 - pb) * p_d_cap(pred, act_cap(size, 1 << 62), unsupported)
+    es = list(range(7, top_e + 1))
+    for e in es:
+        for j in (-1, 0, 1):
+            batch = (1 << e) + j
+            q = (lambda d: pred(d) and batch_pred(d, batch, me)) if batch_pred else pred
+            total += pb / len(es) / 3 * p_d_cap(q, act_cap(size, max(1, me // batch)),
+                                                  unsupported)
+    return total
+
+
+# The first row class of a case (gen_row_class without specials): normal 8, tail 3, and one of
+# large, subnormal, tiny, huge, zero, mixed 6 (1 each), of 17.
+NORMAL, TAIL, ONE_OTHER = 8 / 17, 3 / 17, 1 / 17
+
+
+def act_limits():
+    third = 1 / 3
+    rows = {}
+
+    def row(name, p_fn, note, gpu_p_fn=None):
+        host = limit(p_size(p_fn))
+        gpu = limit(p_size(gpu_p_fn)) if gpu_p_fn else host
+        rows[name] = (max(host, gpu), host, gpu, p_fn(60), note)
+
+    d16 = p_size(lambda s: p_d(lambda d: d >= 16, s, REF))
+    # torch as single / single as torch: about a quarter of 16-bit outputs of normal rows differ
+    # between the two roundings (wave2-semantics.md section 2); counted only for 16-bit normal
+    # rows of d >= 16 (P(no differing element) < 0.75^16 = 0.01, taken as caught).
+    row("act.torch_as_single", lambda s: 2 * third * NORMAL * d16(s), "16-bit normal rows, d >= 16")
+    row("act.single_as_torch", lambda s: 2 * third * NORMAL * d16(s), "16-bit normal rows, d >= 16")
+    # fast exp (silu): e^-g overflows fp32 for g < -88.72, leaving -0 where the exact value is a
+    # nonzero bf16 (g > -97.5: 29 % of the tail range [-110, -80]) or fp32 (all of it: the
+    # argument's rounding alone is ~88 2^-24 relative, > 80 fp32 ulp); counted: silu tail rows
+    # (first class tail) of bf16 or fp32 with d >= 16 (P(no hit) < 0.71^16 = 0.004).
+    row("act.fast_exp", lambda s: 2 * third * TAIL * d16(s), "silu tail rows, d >= 16")
+    # tanh form as erf: the two GELUs differ by ~1e-4 relative near |g| ~ 1 (far above fp32's
+    # 2^-24): fp32 normal rows of any d; 16-bit rows not counted.
+    row("act.tanh_form_as_erf", lambda s: third * NORMAL, "fp32 normal rows")
+    # tail cancellation: 1 + erf(g / sqrt 2) rounds to 0 from g ~ -5.5 and loses its relative
+    # accuracy above: every element of a gelu tail row ([-14, -4]) in fp32 and 90 % in bf16 is
+    # wrong; counted: bf16/fp32 tail rows of d >= 4.
+    d4 = p_size(lambda s: p_d(lambda d: d >= 4, s, REF))
+    row("act.tail_cancellation", lambda s: 2 * third * TAIL * d4(s), "gelu tail rows, d >= 4")
+    # missing tail: d % 8 != 0 (the unwritten outputs stay poison): any case.
+    row("act.missing_tail", p_size(lambda s: p_d(lambda d: d % 8 != 0, s, REF)), "d % 8 != 0")
+    # output stride ignored: two or more rows and a padded output stride (3 in 9). Rows first:
+    # num_tokens is fitted to 2^15 / (3d) tokens, at least 2 for d <= 5461, and then >= 2 with
+    # probability >= 8/13 (gen_tokens: 1 has weight 3 of 13, and at most half of the uniform and
+    # of the powers choices when two tokens fit); batch first: the batch, or the batch fitted to
+    # the budget, >= 2 for d <= 5461 too.
+    small = lambda d: 3 * d * 2 <= REF["max_elements"]
+    rows_first = p_size(lambda s: p_d(small, s, REF, batch_pred=lambda d, b, me: False))
+    batch_first = p_size(lambda s: p_d(small, s, REF) - rows_first(s))
+    row("act.output_stride_ignored",
+        lambda s: (8 / 13 * rows_first(s) + batch_first(s)) / 3,
+        "two rows (d <= 5461) and a padded output stride")
+    # gate/up swapped: act(u) g != act(g) u for almost every element of a normal row.
+    row("act.gate_up_swapped", lambda s: NORMAL, "normal rows")
+    # ftz gates: bf16 or fp32 rows whose first class is subnormal (every gate an fp32 subnormal;
+    # the exact outputs ~g u / 2 are nonzero in both formats), or mixed with d >= 16 (each gate
+    # subnormal with prob 1/7: P(none) = (6/7)^16 = 0.085).
+    row("act.ftz_gates", lambda s: 2 * third * (ONE_OTHER + ONE_OTHER * 0.915 * d16(s)),
+        "subnormal gates (or mixed, d >= 16)")
+    # support_agrees draws unsupported sizes: d == 0 with weight 1/2 of 1 in 11 (host and GPU
+    # budgets: the GPU mutant shares the limit).
+    zero = lambda b: p_size(lambda s: p_d(lambda d: d == 0, s, b, unsupported=True))
+    row("act.check_accepts_zero_d", zero(HOST), "d == 0 (unsupported sizes drawn)", zero(GPU))
+    return rows
+
+
+def act_report():
+    for name, (lim, host, gpu, p60, note) in act_limits().items():
+        print(f"{name:34s} limit {lim:5d}  (host {host}, gpu {gpu}); p at size 60: {p60:.4f}; "
+              f"{note}")
+
+
+# ---- qknorm_rope (properties/src/qknorm_rope/qknorm_rope_family.cpp, qknorm_rope_mutants.cpp)
+# The family's caps do not depend on RapidCheck's size, so each defect's exposure probability p
+# is one number; it is estimated from the generator's weights by sampling the generator's model
+# below (a fixed seed, 200000 draws: the estimate's standard error is below 0.002) and counting
+# only the cases each comment names (a conservative predicate on the case's parameters, its
+# first row class and weight class). Limit: the first k with 1 - (1 - p)^k >= 0.999.
+QK_HEAD_EDGES = [2, 62, 64, 80, 96, 112, 128, 160, 192, 256, 512]
+QK_MODELS = [(32, 8, 8), (64, 4, 4), (16, 8, 8), (8, 1, 1), (40, 8, 8)]
+
+
+def qk_pick(rng, choices):
+    total = sum(w for w, _ in choices)
+    x = rng.random() * total
+    for w, f in choices:
+        x -= w
+        if x < 0:
+            return f()
+    return choices[-1][1]()
+
+
+def qk_sample(rng, unsupported=False):
+    """One case's parameters as QkFamily::gen_params draws them (and the first row/weight class)."""
+    hd_choices = [(6, lambda: rng.choice(QK_HEAD_EDGES)), (3, lambda: rng.choice([64, 128, 256])),
+                  (2, lambda: 2 * rng.randint(1, 256))]
+    if unsupported:
+        hd_choices.append((1, lambda: rng.choice([0, 63, 514])))
+    hd = qk_pick(rng, hd_choices)
+    heads = qk_pick(rng, [
+        (4, lambda: (rng.randint(1, 4), rng.randint(0, 2), rng.randint(0, 2))),
+        (2, lambda: rng.choice(QK_MODELS)),
+        (1, lambda: (0, rng.randint(0, 2), rng.randint(0, 2))),
+        (1, lambda: (rng.randint(1, 4), 0, 0))])
+    h = max(hd, 2)
+    ev = lambda v: v - v % 2
+    rd_choices = [(3, lambda: h), (2, lambda: ev(h // 2)), (2, lambda: ev(h // 4)),
+                  (1, lambda: ev(3 * h // 4)), (2, lambda: 2 * rng.randint(0, h // 2)),
+                  (1, lambda: 0)]
+    if unsupported:
+        rd_choices.append((1, lambda: rng.choice([h - 1, h + 2])))
+    rd = qk_pick(rng, rd_choices)
+    yarn_on = rng.random() < 2 / 6
+    af = rng.choice([0.9, 1.0, 1.3, 1.36888795]) if yarn_on else 1.0
+    int64 = rng.random() < 0.5
+    mode = qk_pick(rng, [(4, lambda: "random"), (2, lambda: "arange"), (2, lambda: "shuffled"),
+                         (1, lambda: "repeated"), (1, lambda: "negative")])
+    logu = lambda lo, hi: (lambda e: (1 << e) + rng.randrange(1 << e))(rng.randrange(lo, hi))
+    pm = [(2, lambda: rng.randrange(0, 1 << 10)), (1, lambda: logu(10, 14)),
+          (5, lambda: logu(14, 24)),
+          (2, lambda: rng.choice([1 << 15, 131071, (1 << 24) - 1, 1 << 24, (1 << 24) + 1,
+                                  (1 << 24) + 3]))]
+    if int64:
+        pm.append((3, lambda: logu(24, 62)))
+    pos_max = qk_pick(rng, pm)
+    if not int64:
+        pos_max = min(pos_max, (1 << 31) - 1)
+    dtype = rng.choice(["fp32", "fp16", "bf16"])
+    row = qk_pick(rng, [(8, lambda: "normal"), (2, lambda: "outlier"), (2, lambda: "mixed"),
+                        (4, lambda: rng.choice(["large", "tiny", "subnormal", "zero"]))])
+    weight = qk_pick(rng, [(6, lambda: "normal"), (1, lambda: "ones"), (2, lambda: "wide"),
+                           (1, lambda: "small")])
+    return dict(hd=hd, nq=heads[0], nk=heads[1], nv=heads[2], rd=rd, af=af, int64=int64,
+                mode=mode, pos_max=pos_max, dtype=dtype, row=row, weight=weight)
+
+
+def qk_p(pred, unsupported=False, draws=200000):
+    import random
+    rng = random.Random(16)
+    return sum(1 for _ in range(draws) if pred(qk_sample(rng, unsupported))) / draws
+
+
+def qk_report(name, pred, unsupported=False):
+    p = qk_p(pred, unsupported)
+    k = limit(lambda s: p)
+    print(f"{name:34s} limit {k:5d}  (p = {p:.4f}, the same at every size)")
+
+
+def qk_calibration_report():
+    good_row = lambda c: c["row"] in ("normal", "outlier", "mixed")
+    qk_heads = lambda c: c["nq"] + c["nk"] > 0
+    rotates = lambda c: c["rd"] >= 2 and qk_heads(c) and good_row(c)
+    # The tokens' positions: random (half uniform in [0, pos_max], half within 255 of it),
+    # consecutive or repeated ending at pos_max, negative uniform; "large" below asks pos_max
+    # >= 2^17 and a mode other than negative (whose positions are uniform, counted out).
+    large = lambda c: c["pos_max"] >= 1 << 17 and c["mode"] != "negative"
+    # __sincosf reduction: at |p| >= 2^16 the rounded constant alone moves pair 0's angle by
+    # 4e-8 |p| >= 2.6e-3 rad and the fp32 angle by up to |p| 2^-24: above a bf16 half ulp's
+    # relative 2^-9 for many of pair 0's outputs; fp32 outputs always.
+    qk_report("rope.sincosf_reduction", lambda c: rotates(c) and large(c))
+    # __powf frequency: y = rn32(log2 b e) carries ~20 2^-24 absolute, so f_1 is off by 2^-20
+    # relative and pair 1's angle (|p| f_1 >= 2^17 / 1.2) by >= 0.1 rad: needs rd >= 4.
+    qk_report("rope.powf_frequency", lambda c: rotates(c) and c["rd"] >= 4 and large(c))
+    # cos/sin rounded to bf16: 2^-9 relative error in each, far above the kernel's bound, for
+    # every pair at a nonzero angle (fp32: every output; 16-bit: most outputs of a pair).
+    qk_report("rope.bf16_cos_sin", lambda c: rotates(c) and c["pos_max"] >= 2 and
+              c["mode"] != "negative")
+    # norm rounded first: 16-bit rows: the rotation of rounded values is off by up to half an
+    # ulp of each term, a different rounding for a large share of outputs (fp32 not counted).
+    qk_report("rope.norm_rounded_first",
+              lambda c: c["dtype"] != "fp32" and qk_heads(c) and good_row(c) and c["rd"] >= 2 and
+              c["hd"] >= 8)
+    # pairing swapped: different partners need rd >= 4, and a rotation (positions != 0).
+    qk_report("rope.pairing_swapped", lambda c: rotates(c) and c["rd"] >= 4 and large(c))
+    # rotary_dim ignored: rd < head_dim (pass-through elements rotated, NeoX partners moved).
+    qk_report("rope.rotary_dim_ignored", lambda c: rotates(c) and c["rd"] < c["hd"] and large(c))
+    # pass-through scaled: rd < head_dim and af != 1 (YaRN on with af in {0.9, 1.3, 1.369}).
+    qk_report("rope.passthrough_scaled",
+              lambda c: qk_heads(c) and good_row(c) and c["rd"] < c["hd"] and c["af"] != 1.0)
+    # k with q's weight: k heads, weights not ones (two independent draws differ).
+    qk_report("rope.k_with_q_weight",
+              lambda c: c["nk"] > 0 and good_row(c) and c["weight"] != "ones")
+    # positions through fp32: pos_max >= 2^26 (random positions have > 24 significant bits with
+    # probability >= 3/4) with a rotation.
+    qk_report("rope.positions_through_fp32",
+              lambda c: rotates(c) and c["pos_max"] >= 1 << 26 and c["mode"] != "negative")
+    # check accepts odd rotary_dim: support_agrees draws unsupported values; rd = head_dim - 1.
+    qk_report("rope.check_accepts_odd_rotary",
+              lambda c: c["rd"] % 2 == 1 and 0 < c["rd"] < c["hd"], unsupported=True)
+
+
 if __name__ == "__main__":
     for name, (lim, host, gpu, p60, note) in mutant_limits().items():
         print(f"{name:34s} limit {lim:5d}  (host {host}, gpu {gpu}); p at size 60: {p60:.4f}; "
               f"{note}")
+    act_report()
+    qk_calibration_report()
     if "--coverage" in sys.argv[1:]:
         coverage()

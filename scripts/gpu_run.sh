@@ -5,8 +5,11 @@
 #   check  kconform check on the GPU subjects, 8 shards in parallel, JSON for the report
 #   bench  the benchmark binary alone (our rows; filter as the second argument)
 #   kbench kconform bench: our rows and the PyTorch peers, merged (the report's perf.json)
-#   peers  the PyTorch peers alone (third argument: their options, e.g. --quick)
+#   peers  the PyTorch peers alone (third argument: their options, e.g. --quick; families from
+#          $KC_PEER_FAMILIES, default rmsnorm)
 #   fi     the FlashInfer peer alone: its ctests (verbose) and kconform check on its subjects
+#   classify  kconform classify of every FlashInfer subject and of kc.gpu.* subjects named in
+#          $KC_CLASSIFY (default kc.gpu.fused_add_rmsnorm.hf)
 #   ab     A/B of kernel variants (below)
 #   ncu    Nsight Compute sections of one decode and one bandwidth launch ($KC_NCU: filters)
 #   peerncu  the same for the torch.compile kernels of decode shapes ($KC_PEER_NCU: shapes of
@@ -55,14 +58,16 @@ extra=()
 [ -n "${KC_EXTRA_SUBJECTS:-}" ] && extra+=("-DKC_EXTRA_SUBJECTS=$KC_EXTRA_SUBJECTS")
 [ -n "${KC_EXTRA_LIBRARIES:-}" ] && extra+=("-DKC_EXTRA_LIBRARIES=$KC_EXTRA_LIBRARIES")
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=/tmp/deps/usr \
-      -DCMAKE_CUDA_ARCHITECTURES=90a "${peer[@]}" "${extra[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+      -DCMAKE_CUDA_ARCHITECTURES=90a -DKC_LIBFUZZER=OFF "${peer[@]}" "${extra[@]}" > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
 # KC_BUILD_TARGETS (e.g. rmsnorm_bench) builds those targets alone, for runs that need no more.
 cmake --build "$build" -j 16 ${KC_BUILD_TARGETS:+--target $KC_BUILD_TARGETS} > "$out/build.log" 2>&1 || { grep -E 'error' "$out/build.log" | head -30; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
 rc=0
 if has tests; then
   # The property ctests are independent processes; the sanitizer runs are slow but small.
+  # KC_CTEST_REGEX / KC_CTEST_EXCLUDE narrow the gpu ctests (e.g. exclude the sanitizer runs).
   ctest --test-dir "$build" -L gpu --output-on-failure -j 8 --timeout 400 \
+      ${KC_CTEST_REGEX:+-R "$KC_CTEST_REGEX"} ${KC_CTEST_EXCLUDE:+-E "$KC_CTEST_EXCLUDE"} \
       > "$out/ctest_gpu.log" 2>&1 || rc=1
   grep -E 'tests passed|tests failed|\(Failed|\(Subprocess|\(Timeout|Total Test' "$out/ctest_gpu.log" | tail -25
   grep -E 'mutant\.gpu\.|caught by' "$out/ctest_gpu.log" | head -12
@@ -80,6 +85,15 @@ if has fi && [ ${#peer[@]} -gt 0 ]; then
   "$kc" check --subject flashinfer --cases 500 --json "$out/check.flashinfer.json" \
       --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
   tail -n 20 "$out/check.flashinfer.log"
+fi
+if has classify; then
+  subjects="${KC_CLASSIFY:-kc.gpu.fused_add_rmsnorm.hf}"
+  [ ${#peer[@]} -gt 0 ] && subjects="$subjects $("$kc" list | awk '/^flashinfer\./ {print $1}')"
+  for s in $subjects; do
+    "$kc" classify --subject "$s" --cases 60 --json "$out/classify.$s.json" \
+        > "$out/classify.$s.log" 2>&1
+    tail -n 1 "$out/classify.$s.log"
+  done
 fi
 if has check; then
   t0=$(date +%s)
@@ -186,7 +200,7 @@ if has peerncu; then
   tar -czf "$out/triton_cache.tar.gz" -C /tmp/kc_inductor . 2>/dev/null || true
 fi
 if has peers; then
-  PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" --families rmsnorm $peer_args \
+  PYTHONUNBUFFERED=1 python3 bench/torch_peers.py --out "$out/perf_torch.json" --families ${KC_PEER_FAMILIES:-rmsnorm} $peer_args \
       > "$out/peers.log" 2>&1 || rc=1
   tail -40 "$out/peers.log"
 fi

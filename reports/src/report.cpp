@@ -45,6 +45,15 @@ std::string shape_text(const PerfKey& k, const std::string& skip = "") {
   return s;
 }
 
+// The values of the named shape parameters ("nq=32 nk=8"; "" for none).
+std::string series_text(const PerfKey& k, const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) {
+    s += (s.empty() ? "" : " ") + n + "=" + std::to_string(k.param(n));
+  }
+  return s;
+}
+
 // The shape written as the old reports did for two parameters ("4096x8192"), else as text.
 std::string shape_short(const PerfKey& k) {
   if (k.shape.size() == 2) {
@@ -153,21 +162,24 @@ void performance_section(const PerfSet& perf, const FamilyPerf& fp, const fs::pa
                          bool gnuplot, std::ostringstream& md, ReportOutcome* outcome) {
   const FamilyReport& f = *fp.desc;
   md << "### " << f.family << "\n\n";
-  // Bandwidth: GB/s (% of copy) along the bandwidth axis, one line per (source, profile, dtype).
-  std::vector<std::tuple<std::string, std::string, std::string>> lines;
+  // Bandwidth: GB/s (% of copy) along the bandwidth axis, one line per (source, profile, dtype,
+  // values of the family's bandwidth_series parameters).
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> lines;
   for (const PerfRow* r : fp.rows) {
     if (r->key.kind != "bandwidth") continue;
-    const auto t = std::make_tuple(r->key.source, r->key.profile, r->key.dtype);
+    const auto t = std::make_tuple(r->key.source, r->key.profile, r->key.dtype,
+                                   series_text(r->key, f.bandwidth_series));
     if (std::find(lines.begin(), lines.end(), t) == lines.end()) lines.push_back(t);
   }
   std::stable_sort(lines.begin(), lines.end(), [](const auto& a, const auto& b) {
     return (std::get<0>(a) == "kconform") > (std::get<0>(b) == "kconform");
   });
   auto bw_row = [&](const std::string& src, const std::string& prof, const std::string& dt,
-                    std::int64_t v) -> const PerfRow* {
+                    const std::string& series, std::int64_t v) -> const PerfRow* {
     for (const PerfRow* r : fp.rows) {
       if (r->key.kind == "bandwidth" && r->key.source == src && r->key.profile == prof &&
-          r->key.dtype == dt && r->key.param(f.bandwidth_axis) == v && r->error.empty()) {
+          r->key.dtype == dt && r->key.param(f.bandwidth_axis) == v && r->error.empty() &&
+          series_text(r->key, f.bandwidth_series) == series) {
         return r;
       }
     }
@@ -180,10 +192,11 @@ void performance_section(const PerfSet& perf, const FamilyPerf& fp, const fs::pa
     md << "\n|---|---|---|";
     for (std::size_t i = 0; i < fp.bw_values.size(); ++i) md << "---:|";
     md << "\n";
-    for (const auto& [src, prof, dt] : lines) {
-      md << "| " << src << " | " << prof << " | " << dt << " |";
+    for (const auto& [src, prof, dt, series] : lines) {
+      md << "| " << src << " | " << prof << (series.empty() ? "" : " " + series) << " | " << dt
+         << " |";
       for (std::int64_t v : fp.bw_values) {
-        const PerfRow* r = bw_row(src, prof, dt, v);
+        const PerfRow* r = bw_row(src, prof, dt, series, v);
         md << " " << (r ? fixed(r->gbps, 0) + " (" + fixed(perf.pct_copy(r->gbps), 1) + "%)" : "-")
            << " |";
       }
@@ -330,12 +343,13 @@ void performance_section(const PerfSet& perf, const FamilyPerf& fp, const fs::pa
        << f.bandwidth_axis
        << "'\nset ylabel 'GB/s (read + written)'\nset logscale x 2\nset key bottom right\n"
           "set yrange [0:*]\nplot ";
-    for (const auto& [src, prof, dt] : lines) {
+    for (const auto& [src, prof, dt, series] : lines) {
       if (dt != d) continue;
-      data << "# " << src << " " << prof << "\n";
+      const std::string title = src + " " + prof + (series.empty() ? "" : " " + series);
+      data << "# " << title << "\n";
       int n = 0;
       for (std::int64_t v : fp.bw_values) {
-        if (const PerfRow* r = bw_row(src, prof, dt, v)) {
+        if (const PerfRow* r = bw_row(src, prof, dt, series, v)) {
           data << v << " " << r->gbps << "\n";
           ++n;
         }
@@ -343,7 +357,7 @@ void performance_section(const PerfSet& perf, const FamilyPerf& fp, const fs::pa
       data << "\n\n";
       if (n > 0) {
         gp << (drawn++ ? ", " : "") << "'" << (dir / "plots" / (name + ".dat")).string()
-           << "' index " << idx << " with linespoints lw 2 title '" << src << " " << prof << "'";
+           << "' index " << idx << " with linespoints lw 2 title '" << title << "'";
       }
       ++idx;
     }

@@ -187,9 +187,10 @@ rc::Gen<Case> gen_case(const Subject& s, const GenOptions& o) {
           for (std::size_t t = 0; t < op.tensors.size(); ++t) {
             const TensorSpec& spec = op.tensors[t];
             TensorLayout l;
+            const std::int64_t pad = *weighted<std::int64_t>(
+                {{6, rc::gen::just<std::int64_t>(0)}, {3, rc::gen::inRange<std::int64_t>(1, 65)}});
             l.row_stride = fam->columns(c, static_cast<int>(t)) +
-                           *weighted<std::int64_t>({{6, rc::gen::just<std::int64_t>(0)},
-                                                    {3, rc::gen::inRange<std::int64_t>(1, 65)}});
+                           (spec.stride == RowStride::kPacked ? 0 : pad);
             l.offset = *weighted<std::int64_t>(
                 {{5, rc::gen::just<std::int64_t>(0)}, {3, rc::gen::inRange<std::int64_t>(1, 16)}});
             l.in_place = spec.output() && spec.alias_of >= 0 && in_place;

@@ -216,7 +216,8 @@ Verdict layout_invariant(const Subject& s, const Case& c) {
     Case d = c;
     for (std::size_t t = 0; t < d.tensors.size(); ++t) {
       const std::int64_t cols = fam.columns(c, static_cast<int>(t));
-      d.tensors[t].row_stride = cols + (c.tensors[t].row_stride == cols ? shift : 0);
+      const bool packed = op.tensors[t].stride == RowStride::kPacked;
+      d.tensors[t].row_stride = cols + (c.tensors[t].row_stride == cols && !packed ? shift : 0);
       d.tensors[t].offset = c.tensors[t].offset == 0 ? shift == 3 ? 1 : shift : 0;
       d.tensors[t].in_place = op.tensors[t].output() && op.tensors[t].alias_of >= 0 &&
                               (flip_in_place != c.tensors[t].in_place);

@@ -27,6 +27,7 @@ json::value to_json(const FamilyReport& f) {
   o["bucket_param"] = f.bucket_param;
   o["shape_params"] = strings(f.shape_params);
   o["bandwidth_axis"] = f.bandwidth_axis;
+  o["bandwidth_series"] = strings(f.bandwidth_series);
   o["decode_axis"] = f.decode_axis;
   o["decode_profiles"] = strings(f.decode_profiles);
   json::array targets;
@@ -53,6 +54,11 @@ bool from_json(const json::value& v, FamilyReport* out, std::string* error) {
     out->bucket_param = json::value_to<std::string>(o.at("bucket_param"));
     out->shape_params = strings_of(o.at("shape_params"));
     out->bandwidth_axis = json::value_to<std::string>(o.at("bandwidth_axis"));
+    // Absent in files written before the field existed: one line per (source, profile, dtype).
+    out->bandwidth_series.clear();
+    if (const json::value* bs = o.if_contains("bandwidth_series")) {
+      out->bandwidth_series = strings_of(*bs);
+    }
     out->decode_axis = json::value_to<std::string>(o.at("decode_axis"));
     out->decode_profiles = strings_of(o.at("decode_profiles"));
     out->targets.clear();

@@ -37,12 +37,18 @@ enum class ElementType : std::uint8_t {
   kInt64,
 };
 
+// How a row tensor's rows lie in memory: any row stride >= the columns (generated padded or
+// not, toggled by layout_invariant), or packed (the stride is always the column count: an index
+// vector a kernel reads as a flat array, such as one position a token).
+enum class RowStride : std::uint8_t { kAny, kPacked };
+
 struct TensorSpec {
   const char* name;
   TensorRole role = TensorRole::kInput;
   ElementType type = ElementType::kCaseDtype;
   int alias_of = -1;  // outputs: the input it may alias exactly (in place), or -1
   bool rows = true;   // num_tokens rows; false: a single row (a weight vector)
+  RowStride stride = RowStride::kAny;
 
   bool output() const { return role == TensorRole::kOutput; }
   bool injectable() const { return role == TensorRole::kInput || role == TensorRole::kWeight; }

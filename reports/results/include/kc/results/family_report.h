@@ -35,6 +35,9 @@ struct FamilyReport {
   std::string decode_axis;                   // decode plots run along this ("tokens")
   std::vector<std::string> decode_profiles;  // the decode table's columns
   std::vector<PerfTarget> targets;
+  // Shape parameters that tell bandwidth lines apart besides source, profile and dtype (empty:
+  // one line each; qknorm_rope: {"nq", "nk", "nv", "pos_max"}, two models on the same tokens).
+  std::vector<std::string> bandwidth_series;
 };
 
 boost::json::value to_json(const FamilyReport& f);

@@ -1,0 +1,188 @@
+// CUDA kernels of the qknorm_rope family (profile qknorm_rope.exact, kc/kernels/qknorm_rope.h):
+// one instance per (dtype, chunk), chunk kE = 2, 4, 8 elements a lane for head_dim 64, 128, 256
+// with vector accesses (every lane chunk aligned), kE = 0 for the element path of every even
+// head_dim. All arithmetic is qknorm_rope_row.h's and the twin's; only the data movement is
+// GPU-specific:
+//  - One warp a unit (one head of one token), grid-stride over the units: lane l loads its chunk
+//    [l E, l E + E), sums its squares, the xor butterfly gives every lane the head's sum (the
+//    twin's pairwise tree), R, then v_i = (z_i R) w_i goes to the warp's shared-memory slice so
+//    that each lane can read its elements' rotation partners (any rotary_dim, either pairing,
+//    without lane-dependent shuffles); every lane loads before any lane stores (in place safe).
+//  - v heads: copied element by element when out of place (in place they are not units).
+//  - The frequency table travels in the parameter block (__grid_constant__: read in place, never
+//    copied to local memory).
+//  - PDL (sm_90+): wait for the previous grid before the first global access, then let the next
+//    grid launch.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "common/pdl.cuh"
+#include "qknorm_rope/qknorm_rope_job.h"
+
+namespace kc::detail {
+
+struct QkParams {
+  const void* x;
+  std::int64_t x_stride;  // elements
+  void* y;
+  std::int64_t y_stride;
+  const void* q_weight;
+  const void* k_weight;
+  const void* positions;
+  std::int64_t units;
+  std::int64_t heads;  // units a token
+  int qk_heads;        // q + k heads a token (units h >= qk_heads are v copies)
+  int nq;
+  int head_dim;
+  int rotary_dim;
+  int pos64;
+  RopePairing pairing;
+  RowMath math;
+  double af;
+  RopeTable table;
+};
+
+inline constexpr int kMaxQkChunk = static_cast<int>(kMaxQkHeadDim / 32);
+
+// kE elements of dtype D as 32-bit words, one or two vector accesses.
+template <DType D, int kE>
+struct Chunk {
+  static constexpr int kWords = kE * static_cast<int>(dtype_size(D)) / 4;
+  std::uint32_t w[kWords];
+  __device__ __forceinline__ void load(const void* p) {
+    if constexpr (kWords == 1) {
+      w[0] = *static_cast<const std::uint32_t*>(p);
+    } else if constexpr (kWords == 2) {
+      const uint2 t = *static_cast<const uint2*>(p);
+      w[0] = t.x;
+      w[1] = t.y;
+    } else {
+#pragma unroll
+      for (int k = 0; k < kWords / 4; ++k) {
+        const uint4 t = static_cast<const uint4*>(p)[k];
+        w[4 * k] = t.x;
+        w[4 * k + 1] = t.y;
+        w[4 * k + 2] = t.z;
+        w[4 * k + 3] = t.w;
+      }
+    }
+  }
+  __device__ __forceinline__ void store(void* p) const {
+    if constexpr (kWords == 1) {
+      *static_cast<std::uint32_t*>(p) = w[0];
+    } else if constexpr (kWords == 2) {
+      *static_cast<uint2*>(p) = make_uint2(w[0], w[1]);
+    } else {
+#pragma unroll
+      for (int k = 0; k < kWords / 4; ++k) {
+        static_cast<uint4*>(p)[k] = make_uint4(w[4 * k], w[4 * k + 1], w[4 * k + 2], w[4 * k + 3]);
+      }
+    }
+  }
+  __device__ __forceinline__ float value(int e) const {
+    if constexpr (D == DType::kFp32) {
+      return __uint_as_float(w[e]);
+    } else {
+      return Storage<D>::load(static_cast<std::uint16_t>((w[e >> 1] >> ((e & 1) * 16)) & 0xffffu));
+    }
+  }
+  __device__ __forceinline__ void set(int e, typename Storage<D>::Type v) {
+    if constexpr (D == DType::kFp32) {
+      w[e] = __float_as_uint(v);
+    } else {
+      const int s = (e & 1) * 16;
+      w[e >> 1] = (w[e >> 1] & ~(0xffffu << s)) | (static_cast<std::uint32_t>(v) << s);
+    }
+  }
+};
+
+// The unrounded output of element i of a head whose v values are in vs. Not inlined: the
+// double-precision sine and cosine of the unrolled vector path would otherwise be scheduled
+// side by side past the register budget.
+__device__ __noinline__ double qk_output(const QkParams& p, const double* vs, int i,
+                                         std::int64_t pos) {
+  if (i >= p.rotary_dim) return vs[i];
+  const PairOf po = pair_of(i, p.rotary_dim, p.pairing);
+  const SinCos sc = sincos_turn(rope_turn(pos, p.table.c[po.j]));
+  return rotated(vs[i], vs[po.partner], sc, p.af, po.first);
+}
+
+template <DType D, int kE>
+__global__ void __launch_bounds__(256) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
+  using S = Storage<D>;
+  using T = typename S::Type;
+  extern __shared__ double qk_smem[];
+  constexpr int kMax = kE > 0 ? kE : kMaxQkChunk;
+  const int n = p.head_dim;
+  const int chunk = kE > 0 ? kE : qk_chunk(n);
+  const int lane = static_cast<int>(threadIdx.x) & 31;
+  const int warp = static_cast<int>(threadIdx.x) >> 5;
+  double* vs = qk_smem + static_cast<std::int64_t>(warp) * n;
+  const int first = lane * chunk;
+  pdl_wait();
+  const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * (blockDim.x >> 5);
+  for (std::int64_t u = static_cast<std::int64_t>(blockIdx.x) * (blockDim.x >> 5) + warp;
+       u < p.units; u += step) {
+    const std::int64_t t = u / p.heads;
+    const int h = static_cast<int>(u - t * p.heads);
+    const T* x = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h) * n;
+    T* y = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h) * n;
+    if (h >= p.qk_heads) {  // a v head out of place: copy (uniform across the warp)
+      for (int i = lane; i < n; i += 32) y[i] = x[i];
+      continue;
+    }
+    const T* w = static_cast<const T*>(h < p.nq ? p.q_weight : p.k_weight);
+    const std::int64_t pos =
+        p.pos64 ? static_cast<const std::int64_t*>(p.positions)[t]
+                : static_cast<std::int64_t>(static_cast<const std::int32_t*>(p.positions)[t]);
+    float z[kMax];
+    if constexpr (kE > 0) {
+      Chunk<D, kE> c;
+      c.load(x + first);
+#pragma unroll
+      for (int e = 0; e < kE; ++e) z[e] = c.value(e);
+    } else {
+#pragma unroll
+      for (int e = 0; e < kMax; ++e)
+        z[e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
+    }
+    float acc = 0.0f;
+#pragma unroll
+    for (int e = 0; e < kMax; ++e) {
+      if (e < chunk && first + e < n) acc = ffma(z[e], z[e], acc);
+    }
+#pragma unroll
+    for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
+    const float r = inv_rms(acc, p.math);
+#pragma unroll
+    for (int e = 0; e < kMax; ++e) {
+      if (e < chunk && first + e < n) vs[first + e] = head_value(z[e], r, S::load(w[first + e]));
+    }
+    __syncwarp();
+    if constexpr (kE > 0) {
+      Chunk<D, kE> o;
+#pragma unroll
+      for (int e = 0; e < kE; ++e) {
+        const int i = first + e;
+        const double d = qk_output(p, vs, i, pos);
+        o.set(e, round_double<D>(d));
+      }
+      o.store(y + first);
+    } else {
+#pragma unroll 1
+      for (int e = 0; e < chunk; ++e) {
+        const int i = first + e;
+        if (i >= n) break;
+        const double d = qk_output(p, vs, i, pos);
+        y[i] = round_double<D>(d);
+      }
+    }
+    __syncwarp();  // the slice is rewritten by the next unit
+  }
+  pdl_launch_dependents();
+}
+
+}  // namespace kc::detail
