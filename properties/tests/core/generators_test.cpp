@@ -13,6 +13,7 @@
 
 #include "kc/props/buffers.h"
 #include "kc/props/check.h"
+#include "kc/props/family.h"
 #include "kc/props/generators.h"
 #include "kc/props/rmsnorm.h"
 #include "kc/props/values.h"
@@ -156,6 +157,67 @@ TEST(GeneratorsTest, ClaimsBoundAndAreReached) {
   }
   EXPECT_GE(most_tokens, 2048);
   EXPECT_EQ(most_hidden, 1000);
+}
+
+// Any subject of any family's op: claims its family's sizes with every claimed parameter cut to
+// min(half, 200) (or the family's own claims with kFamilyClaims), runs nothing.
+class ClaimStub : public Subject {
+ public:
+  enum class Claims { kFamilyClaims, kHalved };
+  ClaimStub(const OpSpec& op, Claims k) : op_(op), k_(k) {}
+  std::string name() const override { return "test.claims." + op_.name; }
+  std::string op() const override { return op_.name; }
+  std::string profile() const override { return op_.profiles.front(); }
+  Backend backend() const override { return Backend::kHost; }
+  BoundSpec bound() const override { return {}; }
+  SizeClaims claims() const override {
+    SizeClaims c = Subject::claims();
+    if (k_ == Claims::kHalved) {
+      for (auto& [n, v] : c.max_params)
+        v = std::max<std::int64_t>(2, std::min<std::int64_t>(v / 2, 200));
+    }
+    return c;
+  }
+  Status check(const Case&) const override { return Status::ok(); }
+  Status run(const Case&, const std::vector<void*>&, cudaStream_t) const override {
+    return Status::ok();
+  }
+
+ private:
+  OpSpec op_;
+  Claims k_;
+};
+
+// Every family states its kernels' sizes (Family::claims: a largest value for some integer
+// parameter), and its generator keeps that parameter within a subject's own, smaller claim
+// (unsupported sizes apart) while still reaching it; num_tokens stays within max_tokens.
+TEST(GeneratorsTest, EveryFamilyStatesClaimsAndItsGeneratorKeepsToThem) {
+  GenOptions o;
+  o.unsupported = false;
+  o.max_elements = std::int64_t{1} << 16;
+  for (const auto& fam : families()) {
+    for (const OpSpec& op : fam->ops()) {
+      const SizeClaims own = ClaimStub(op, ClaimStub::Claims::kFamilyClaims).claims();
+      ASSERT_FALSE(own.max_params.empty()) << fam->name() << " states no size claim";
+      const ClaimStub s(op, ClaimStub::Claims::kHalved);
+      const SizeClaims half = s.claims();
+      std::vector<std::int64_t> most(half.max_params.size(), 0);
+      for (const Case& c : sample(s, o, 1500, 3)) {
+        EXPECT_LE(c.num_tokens, claimed_max_tokens(half)) << op.name;
+        for (std::size_t i = 0; i < half.max_params.size(); ++i) {
+          const auto& [n, v] = half.max_params[i];
+          const std::int64_t got = c.param_int(n);
+          EXPECT_LE(got, v) << op.name << ": " << n << " beyond the subject's claim";
+          most[i] = std::max(most[i], got);
+        }
+      }
+      // Reached: at least half of the claim.
+      for (std::size_t i = 0; i < half.max_params.size(); ++i) {
+        EXPECT_GE(most[i], half.max_params[i].second / 2)
+            << op.name << ": " << half.max_params[i].first;
+      }
+    }
+  }
 }
 
 // A quick run (at the calibration seed) reaches the claimed maximum hidden, rows beyond 32768,
