@@ -26,7 +26,8 @@ Status launch_typed(const QkNormRopeArgs& a, cudaStream_t stream, const DeviceIn
   };
   const bool aligned = ok(p->x, p->x_stride) && ok(p->y, p->y_stride);
   const QkLaunchShape shape = qk_launch_shape(a, aligned, dev.sms);
-  p->units = shape.units;
+  p->groups = shape.groups;
+  p->groups_per_token = shape.groups_per_token;
   const void* kernel = reinterpret_cast<const void*>(qknorm_rope_kernel<D, 0>);
   if (shape.vector) {
     kernel = n == 64    ? reinterpret_cast<const void*>(qknorm_rope_kernel<D, 2>)

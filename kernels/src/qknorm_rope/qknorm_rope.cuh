@@ -3,7 +3,10 @@
 // with vector accesses (every lane chunk aligned), kE = 0 for the element path of every even
 // head_dim. All arithmetic is qknorm_rope_row.h's and the twin's; only the data movement is
 // GPU-specific:
-//  - One warp a unit (one head of one token), grid-stride over the units: lane l loads its chunk
+//  - One block a group (up to eight heads of one token), grid-stride over the groups: the
+//    block's threads first compute the sine and cosine of every pair for the token (shared
+//    memory, once for all its heads instead of once per element of every head), then one warp a
+//    unit (one head of one token): lane l loads its chunk
 //    [l E, l E + E), sums its squares, the xor butterfly gives every lane the head's sum (the
 //    twin's pairwise tree), R, then v_i = (z_i R) w_i goes to the warp's shared-memory slice so
 //    that each lane can read its elements' rotation partners (any rotary_dim, either pairing,
@@ -32,9 +35,10 @@ struct QkParams {
   const void* q_weight;
   const void* k_weight;
   const void* positions;
-  std::int64_t units;
-  std::int64_t heads;  // units a token
-  int qk_heads;        // q + k heads a token (units h >= qk_heads are v copies)
+  std::int64_t groups;            // tokens * groups_per_token
+  std::int64_t groups_per_token;  // ceil(heads / warps a block)
+  std::int64_t heads;             // units a token
+  int qk_heads;                   // q + k heads a token (units h >= qk_heads are v copies)
   int nq;
   int head_dim;
   int rotary_dim;
@@ -99,88 +103,104 @@ struct Chunk {
   }
 };
 
-// The unrounded output of element i of a head whose v values are in vs. Not inlined: the
-// double-precision sine and cosine of the unrolled vector path would otherwise be scheduled
-// side by side past the register budget.
-__device__ __noinline__ double qk_output(const QkParams& p, const double* vs, int i,
-                                         std::int64_t pos) {
+// The unrounded output of element i of a head whose v values are in vs; sc holds the sine and
+// cosine of every pair j of the unit's token.
+__device__ __forceinline__ double qk_output(const QkParams& p, const double* vs, const SinCos* sc,
+                                            int i) {
   if (i >= p.rotary_dim) return vs[i];
   const PairOf po = pair_of(i, p.rotary_dim, p.pairing);
-  const SinCos sc = sincos_turn(rope_turn(pos, p.table.c[po.j]));
-  return rotated(vs[i], vs[po.partner], sc, p.af, po.first);
+  return rotated(vs[i], vs[po.partner], sc[po.j], p.af, po.first);
 }
 
+// Two blocks an SM (at most 128 registers): under the default budget ptxas chose 64 registers and
+// spilled in the head_dim 256 instances.
 template <DType D, int kE>
-__global__ void __launch_bounds__(256) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
+__global__ void __launch_bounds__(256, 2) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
   using S = Storage<D>;
   using T = typename S::Type;
   extern __shared__ double qk_smem[];
+  __shared__ SinCos sc[kMaxRopePairs];  // the token's sin and cos per pair, shared by its heads
   constexpr int kMax = kE > 0 ? kE : kMaxQkChunk;
   const int n = p.head_dim;
   const int chunk = kE > 0 ? kE : qk_chunk(n);
   const int lane = static_cast<int>(threadIdx.x) & 31;
   const int warp = static_cast<int>(threadIdx.x) >> 5;
+  const int warps = static_cast<int>(blockDim.x) >> 5;
+  const int pairs = p.rotary_dim / 2;
   double* vs = qk_smem + static_cast<std::int64_t>(warp) * n;
   const int first = lane * chunk;
   pdl_wait();
-  const std::int64_t step = static_cast<std::int64_t>(gridDim.x) * (blockDim.x >> 5);
-  for (std::int64_t u = static_cast<std::int64_t>(blockIdx.x) * (blockDim.x >> 5) + warp;
-       u < p.units; u += step) {
-    const std::int64_t t = u / p.heads;
-    const int h = static_cast<int>(u - t * p.heads);
-    const T* x = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h) * n;
-    T* y = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h) * n;
-    if (h >= p.qk_heads) {  // a v head out of place: copy (uniform across the warp)
-      for (int i = lane; i < n; i += 32) y[i] = x[i];
-      continue;
-    }
-    const T* w = static_cast<const T*>(h < p.nq ? p.q_weight : p.k_weight);
+  // Grid-stride over the groups (warps heads of one token): the trip count is the block's, so
+  // every thread reaches both barriers.
+  // Token t and group-in-token k of group g advance without a division in the loop.
+  const std::int64_t gpt = p.groups_per_token;
+  const std::int64_t step_t = static_cast<std::int64_t>(gridDim.x) / gpt;
+  const std::int64_t step_k = static_cast<std::int64_t>(gridDim.x) - step_t * gpt;
+  std::int64_t t = static_cast<std::int64_t>(blockIdx.x) / gpt;
+  std::int64_t k = static_cast<std::int64_t>(blockIdx.x) - t * gpt;
+  for (std::int64_t g = blockIdx.x; g < p.groups; g += gridDim.x) {
+    const int h = static_cast<int>(k) * warps + warp;
     const std::int64_t pos =
         p.pos64 ? static_cast<const std::int64_t*>(p.positions)[t]
                 : static_cast<std::int64_t>(static_cast<const std::int32_t*>(p.positions)[t]);
-    float z[kMax];
-    if constexpr (kE > 0) {
-      Chunk<D, kE> c;
-      c.load(x + first);
-#pragma unroll
-      for (int e = 0; e < kE; ++e) z[e] = c.value(e);
-    } else {
-#pragma unroll
-      for (int e = 0; e < kMax; ++e)
-        z[e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
+    for (int j = static_cast<int>(threadIdx.x); j < pairs; j += static_cast<int>(blockDim.x)) {
+      sc[j] = sincos_turn(rope_turn(pos, p.table.c[j]));
     }
-    float acc = 0.0f;
+    __syncthreads();
+    if (h < p.heads) {
+      const T* x = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h) * n;
+      T* y = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h) * n;
+      if (h >= p.qk_heads) {  // a v head out of place: copy (uniform across the warp)
+        for (int i = lane; i < n; i += 32) y[i] = x[i];
+      } else {
+        const T* w = static_cast<const T*>(h < p.nq ? p.q_weight : p.k_weight);
+        float z[kMax];
+        if constexpr (kE > 0) {
+          Chunk<D, kE> c;
+          c.load(x + first);
 #pragma unroll
-    for (int e = 0; e < kMax; ++e) {
-      if (e < chunk && first + e < n) acc = ffma(z[e], z[e], acc);
-    }
+          for (int e = 0; e < kE; ++e) z[e] = c.value(e);
+        } else {
 #pragma unroll
-    for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
-    const float r = inv_rms(acc, p.math);
+          for (int e = 0; e < kMax; ++e)
+            z[e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
+        }
+        float acc = 0.0f;
 #pragma unroll
-    for (int e = 0; e < kMax; ++e) {
-      if (e < chunk && first + e < n) vs[first + e] = head_value(z[e], r, S::load(w[first + e]));
-    }
-    __syncwarp();
-    if constexpr (kE > 0) {
-      Chunk<D, kE> o;
+        for (int e = 0; e < kMax; ++e) {
+          if (e < chunk && first + e < n) acc = ffma(z[e], z[e], acc);
+        }
 #pragma unroll
-      for (int e = 0; e < kE; ++e) {
-        const int i = first + e;
-        const double d = qk_output(p, vs, i, pos);
-        o.set(e, round_double<D>(d));
-      }
-      o.store(y + first);
-    } else {
+        for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
+        const float r = inv_rms(acc, p.math);
+#pragma unroll
+        for (int e = 0; e < kMax; ++e) {
+          if (e < chunk && first + e < n)
+            vs[first + e] = head_value(z[e], r, S::load(w[first + e]));
+        }
+        __syncwarp();
+        if constexpr (kE > 0) {
+          Chunk<D, kE> o;
+#pragma unroll
+          for (int e = 0; e < kE; ++e) o.set(e, round_double<D>(qk_output(p, vs, sc, first + e)));
+          o.store(y + first);
+        } else {
 #pragma unroll 1
-      for (int e = 0; e < chunk; ++e) {
-        const int i = first + e;
-        if (i >= n) break;
-        const double d = qk_output(p, vs, i, pos);
-        y[i] = round_double<D>(d);
+          for (int e = 0; e < chunk; ++e) {
+            const int i = first + e;
+            if (i >= n) break;
+            y[i] = round_double<D>(qk_output(p, vs, sc, i));
+          }
+        }
       }
     }
-    __syncwarp();  // the slice is rewritten by the next unit
+    __syncthreads();  // the table and the slices are rewritten by the next group
+    t += step_t;
+    k += step_k;
+    if (k >= gpt) {
+      k -= gpt;
+      ++t;
+    }
   }
   pdl_launch_dependents();
 }

@@ -180,8 +180,11 @@ QkLaunchShape qk_launch_shape(const QkNormRopeArgs& a, bool aligned, int sms) {
   const std::int64_t heads =
       a.num_q_heads + a.num_k_heads + (qk_out_of_place(a) ? a.num_v_heads : 0);
   s.units = a.num_tokens * heads;
-  s.warps_per_block = 8;
-  const std::int64_t need = (s.units + s.warps_per_block - 1) / s.warps_per_block;
+  // Eight warps a block, fewer when a token has fewer heads (no idle warps in decode shapes).
+  s.warps_per_block = heads < 8 ? static_cast<int>(heads < 1 ? 1 : heads) : 8;
+  s.groups_per_token = (heads + s.warps_per_block - 1) / s.warps_per_block;
+  s.groups = a.num_tokens * s.groups_per_token;
+  const std::int64_t need = s.groups;
   const std::int64_t cap = static_cast<std::int64_t>(sms > 0 ? sms : 1) * 8 * 8;
   std::int64_t b = need < cap ? need : cap;
   if (b > kMaxGrid) b = kMaxGrid;

@@ -31,12 +31,15 @@ struct RopeTable {
 void rope_table(const QkNormRopeArgs& a, RopeTable* out);
 
 // How a launch covers the work (never the arithmetic): one warp a unit, a unit one head of one
-// token (q, k and, out of place, v heads; in place only q and k heads), units numbered token
-// by token. Blocks of warps_per_block warps; a grid of at most eight waves of blocks (the
-// warps loop grid-stride over the units), at most kMaxGrid blocks.
+// token (q, k and, out of place, v heads; in place only q and k heads); one block a group of
+// warps_per_block consecutive heads of one token (groups numbered token by token), so that the
+// block computes the token's sines and cosines once for all its heads. A grid of at most eight
+// waves of blocks (the blocks loop grid-stride over the groups), at most kMaxGrid blocks.
 struct QkLaunchShape {
   std::int64_t units = 0;
   int warps_per_block = 8;
+  std::int64_t groups_per_token = 0;  // ceil(heads / warps_per_block)
+  std::int64_t groups = 0;            // num_tokens * groups_per_token
   std::int64_t blocks = 1;
   bool vector = false;  // head_dim 64/128/256 with every chunk aligned to its byte size
 };

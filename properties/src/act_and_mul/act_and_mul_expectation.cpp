@@ -104,12 +104,14 @@ class ActExpectation : public Expectation {
         const Exact& exact = want.y_exact[k];
         if (special_element(r, j)) {
           ++v->stats.special_elements;
-          // The tail rule's consequence: an activation the formula lost to zero times an
-          // infinite up is 0 * inf = NaN where the exact profile gives an infinity.
-          if (mode == Mode::kSpecial && tail_rule && ref::is_nan(format_, got) &&
-              lost_activation(rows_[static_cast<std::size_t>(r)][static_cast<std::size_t>(j)],
-                              want.act_exact[k]) &&
-              std::isinf(rows_[static_cast<std::size_t>(r)][static_cast<std::size_t>(j + d_)])) {
+          // An activation the formula may lose to zero (the tail rule's flush or overflow, or
+          // the absolute rule's cancellation) times an infinite up is 0 * inf = NaN where the
+          // exact profile gives an infinity.
+          const float g = x[k];
+          if (mode == Mode::kSpecial && ref::is_nan(format_, got) &&
+              std::isinf(x[k + static_cast<std::size_t>(d_)]) && std::isfinite(g) &&
+              ((tail_rule && lost_activation(g, want.act_exact[k])) ||
+               cancelled_activation(g, want.act_exact[k], absolute))) {
             ++v->stats.flushed_elements;
             continue;
           }
@@ -167,6 +169,17 @@ class ActExpectation : public Expectation {
     const bool tiny = mp::abs(act) < Exact(0x1p-126 * (1 + 0x1p-20));
     const bool overflow = profile_.function == ref::ActFunction::kSilu && g < -88.72f;
     return tiny || overflow;
+  }
+
+  // Whether the absolute rule lets the formula's fp32 activation be zero. 2^-N bounds twice
+  // the formula's absolute error coefficient alpha (the final rounding doubles it:
+  // flashinfer_act_bound.h), and the fp32 activation a satisfies |a - act| <= theta |act| +
+  // alpha |g| with theta < 2^-20, so a = 0 is possible only where |act| (1 - theta) <= alpha |g|
+  // <= 2^-(N+1) |g|: |act| <= 2^-(N+1) |g| (1 + 2^-19). Where 1 + erf(.) or 1 + tanh(.) rounds
+  // to zero (gelu below about -5.5, gelu_tanh below about -9) |act| is far below that.
+  static bool cancelled_activation(float g, const Exact& act, double absolute) {
+    if (absolute <= 0) return false;
+    return mp::abs(act) <= Exact(absolute / 2 * (1 + 0x1p-19)) * mp::abs(Exact(g));
   }
 
   // The tail rule: a zero of the exact value's sign where the formula lost act(g), or where the

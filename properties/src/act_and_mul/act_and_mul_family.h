@@ -26,7 +26,10 @@ ref::ActProfile act_profile(const Case& c);  // the case's profile (claimed or j
 //  - "act_absolute_2^-N" (N an integer, e.g. act_absolute_2^-22): the output may be off by at
 //    most 2^-N |g u| beyond the flat bound: the absolute error of a formula that forms
 //    1 + erf(.), 1 + tanh(.) or 1 / (1 + e^-x) in fp32 (cancellation near -1 leaves an
-//    absolute, not relative, error in the factor multiplying g). The subject derives N.
+//    absolute, not relative, error in the factor multiplying g). The subject derives N. Where
+//    that absolute error can reach act(g) itself (|act(g)| <= 2^-(N+1) |g|, up to a 2^-19
+//    margin), the formula's activation may be zero, so an infinite up may give NaN (0 * inf)
+//    where the profile gives an infinity.
 inline constexpr const char* kActTailRule = "act_tail_to_zero";
 inline constexpr const char* kActAbsoluteRulePrefix = "act_absolute_2^-";
 

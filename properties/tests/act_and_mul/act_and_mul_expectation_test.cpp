@@ -9,6 +9,8 @@
 //    nothing more;
 //  - special_values: silu(g) for g < -88.72 lost to zero, times an infinite up, is NaN; the tail
 //    rule admits exactly that, the exact profile's infinity is required without it;
+//  - special_values: gelu(g) lost to the cancellation of 1 + erf (g below about -5.5, far above
+//    2^-126) times an infinite up is NaN; the absolute rule admits it, the tail rule does not;
 //  - unknown rules and an N out of range fail with a message naming the rule.
 #include <gtest/gtest.h>
 
@@ -141,6 +143,29 @@ TEST(ActExpectationTest, LostActivationTimesInfinityIsNaNUnderTheTailRule) {
       run_property(PropertyId::kSpecialValues,
                    FormulaSubject("act_and_mul.silu.single", Formula::kEngine, 1.0, {}), c);
   EXPECT_TRUE(without.failed());
+}
+
+// gelu's 1 + erf(g / sqrt 2) rounds to zero in fp32 from g ~ -5.5 on, where |gelu(g)| is far
+// above 2^-126: the activation is lost to cancellation, not to a flush, and times an infinite
+// up gives NaN. The absolute rule (N = 22) admits it; the tail rule alone does not, and neither
+// does an absolute rule too tight to reach act(g) (N = 60: 2^-61 |g| is below |gelu(g)| for
+// every g above -11).
+TEST(ActExpectationTest, CancelledActivationTimesInfinityIsNaNUnderTheAbsoluteRule) {
+  Case c = tail_case("act_and_mul.gelu.single", 9);
+  for (std::int64_t j = 0; j < 256; ++j) {
+    c.injections.push_back(Injection{0, 0, 256 + j, Special::kPosInf});
+  }
+  const auto special = [&](std::vector<std::string> rules) {
+    return run_property(
+        PropertyId::kSpecialValues,
+        FormulaSubject("act_and_mul.gelu.single", Formula::kEngine, 1.0, std::move(rules)), c);
+  };
+  const Verdict with = special({std::string(kActAbsoluteRulePrefix) + "22"});
+  EXPECT_FALSE(with.failed()) << with.message;
+  EXPECT_GT(with.stats.flushed_elements, 0);
+  EXPECT_TRUE(special({kActTailRule}).failed());
+  EXPECT_TRUE(special({std::string(kActAbsoluteRulePrefix) + "60"}).failed());
+  EXPECT_TRUE(special({}).failed());
 }
 
 TEST(ActExpectationTest, UnknownRulesAndBadNFail) {
