@@ -112,10 +112,17 @@ __device__ __forceinline__ double qk_output(const QkParams& p, const double* vs,
   return rotated(vs[i], vs[po.partner], sc[po.j], p.af, po.first);
 }
 
-// Two blocks an SM (at most 128 registers): under the default budget ptxas chose 64 registers and
-// spilled in the head_dim 256 instances.
+// One entry of the token's table. Not inlined: its registers (the 64-bit turn, two
+// polynomials in double) would otherwise count against every thread of the kernel, and only the
+// first rotary_dim / 2 threads of a block call it, once a group.
+__device__ __noinline__ SinCos qk_table_entry(std::int64_t pos, RopeConst c) {
+  return sincos_turn(rope_turn(pos, c));
+}
+
+// Four blocks an SM (at most 64 registers; the table entry is a call): memory parallelism comes
+// from resident warps, each with one head's loads in flight.
 template <DType D, int kE>
-__global__ void __launch_bounds__(256, 2) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
+__global__ void __launch_bounds__(256, 4) qknorm_rope_kernel(const __grid_constant__ QkParams p) {
   using S = Storage<D>;
   using T = typename S::Type;
   extern __shared__ double qk_smem[];
@@ -131,8 +138,8 @@ __global__ void __launch_bounds__(256, 2) qknorm_rope_kernel(const __grid_consta
   const int first = lane * chunk;
   pdl_wait();
   // Grid-stride over the groups (warps heads of one token): the trip count is the block's, so
-  // every thread reaches both barriers.
-  // Token t and group-in-token k of group g advance without a division in the loop.
+  // every thread reaches both barriers. Token t and group-in-token k of group g advance without
+  // a division in the loop.
   const std::int64_t gpt = p.groups_per_token;
   const std::int64_t step_t = static_cast<std::int64_t>(gridDim.x) / gpt;
   const std::int64_t step_k = static_cast<std::int64_t>(gridDim.x) - step_t * gpt;
@@ -140,57 +147,66 @@ __global__ void __launch_bounds__(256, 2) qknorm_rope_kernel(const __grid_consta
   std::int64_t k = static_cast<std::int64_t>(blockIdx.x) - t * gpt;
   for (std::int64_t g = blockIdx.x; g < p.groups; g += gridDim.x) {
     const int h = static_cast<int>(k) * warps + warp;
+    const bool qk = h < p.qk_heads;
+    const T* x = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h) * n;
+    T* y = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h) * n;
+    // 1. The head's loads first, so that they are in flight during the table.
+    float z[kMax];
+    float wv[kMax];
+    if (qk) {
+      const T* w = static_cast<const T*>(h < p.nq ? p.q_weight : p.k_weight);
+      if constexpr (kE > 0) {
+        Chunk<D, kE> c;
+        c.load(x + first);
+#pragma unroll
+        for (int e = 0; e < kE; ++e) z[e] = c.value(e);
+      } else {
+#pragma unroll
+        for (int e = 0; e < kMax; ++e)
+          z[e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
+      }
+#pragma unroll
+      for (int e = 0; e < kMax; ++e)
+        wv[e] = (e < chunk && first + e < n) ? S::load(w[first + e]) : 0.0f;
+    }
+    // 2. The token's table.
     const std::int64_t pos =
         p.pos64 ? static_cast<const std::int64_t*>(p.positions)[t]
                 : static_cast<std::int64_t>(static_cast<const std::int32_t*>(p.positions)[t]);
     for (int j = static_cast<int>(threadIdx.x); j < pairs; j += static_cast<int>(blockDim.x)) {
-      sc[j] = sincos_turn(rope_turn(pos, p.table.c[j]));
+      sc[j] = qk_table_entry(pos, p.table.c[j]);
     }
-    __syncthreads();
-    if (h < p.heads) {
-      const T* x = static_cast<const T*>(p.x) + t * p.x_stride + static_cast<std::int64_t>(h) * n;
-      T* y = static_cast<T*>(p.y) + t * p.y_stride + static_cast<std::int64_t>(h) * n;
-      if (h >= p.qk_heads) {  // a v head out of place: copy (uniform across the warp)
-        for (int i = lane; i < n; i += 32) y[i] = x[i];
+    // 3. The norm (or a v head's copy) while the table is written.
+    if (qk) {
+      float acc = 0.0f;
+#pragma unroll
+      for (int e = 0; e < kMax; ++e) {
+        if (e < chunk && first + e < n) acc = ffma(z[e], z[e], acc);
+      }
+#pragma unroll
+      for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
+      const float r = inv_rms(acc, p.math);
+#pragma unroll
+      for (int e = 0; e < kMax; ++e) {
+        if (e < chunk && first + e < n) vs[first + e] = head_value(z[e], r, wv[e]);
+      }
+    } else if (h < p.heads) {  // a v head out of place: copy (uniform across the warp)
+      for (int i = lane; i < n; i += 32) y[i] = x[i];
+    }
+    __syncthreads();  // the table is complete; each warp's slice too
+    // 4. The rotation and the rounding.
+    if (qk) {
+      if constexpr (kE > 0) {
+        Chunk<D, kE> o;
+#pragma unroll
+        for (int e = 0; e < kE; ++e) o.set(e, round_double<D>(qk_output(p, vs, sc, first + e)));
+        o.store(y + first);
       } else {
-        const T* w = static_cast<const T*>(h < p.nq ? p.q_weight : p.k_weight);
-        float z[kMax];
-        if constexpr (kE > 0) {
-          Chunk<D, kE> c;
-          c.load(x + first);
-#pragma unroll
-          for (int e = 0; e < kE; ++e) z[e] = c.value(e);
-        } else {
-#pragma unroll
-          for (int e = 0; e < kMax; ++e)
-            z[e] = (e < chunk && first + e < n) ? S::load(x[first + e]) : 0.0f;
-        }
-        float acc = 0.0f;
-#pragma unroll
-        for (int e = 0; e < kMax; ++e) {
-          if (e < chunk && first + e < n) acc = ffma(z[e], z[e], acc);
-        }
-#pragma unroll
-        for (int m = 1; m < 32; m <<= 1) acc = fadd(acc, __shfl_xor_sync(0xffffffffu, acc, m));
-        const float r = inv_rms(acc, p.math);
-#pragma unroll
-        for (int e = 0; e < kMax; ++e) {
-          if (e < chunk && first + e < n)
-            vs[first + e] = head_value(z[e], r, S::load(w[first + e]));
-        }
-        __syncwarp();
-        if constexpr (kE > 0) {
-          Chunk<D, kE> o;
-#pragma unroll
-          for (int e = 0; e < kE; ++e) o.set(e, round_double<D>(qk_output(p, vs, sc, first + e)));
-          o.store(y + first);
-        } else {
 #pragma unroll 1
-          for (int e = 0; e < chunk; ++e) {
-            const int i = first + e;
-            if (i >= n) break;
-            y[i] = round_double<D>(qk_output(p, vs, sc, i));
-          }
+        for (int e = 0; e < chunk; ++e) {
+          const int i = first + e;
+          if (i >= n) break;
+          y[i] = round_double<D>(qk_output(p, vs, sc, i));
         }
       }
     }
