@@ -27,6 +27,9 @@ const char* kClassifyHelp =
     "  --cases N          cases per (profile, dtype, property) (default 60)\n"
     "  --seed S           RapidCheck seed (default: fixed per subject)\n"
     "  --json FILE        the matrix as results (one pair per profile, dtype and property)\n"
+    "  --case-seconds T   a case still running after T seconds is a hang (default 60)\n"
+    "  --in-process       run the subject in this process (default: each cell in a child\n"
+    "                     process, so a crash fails the cell and the matrix goes on)\n"
     "  --quiet            only the matrix\n"
     "exit status: 0 the subject conforms to its claimed profile, 1 it does not, 2 usage error,\n"
     "77 a GPU subject and no GPU.\n";
@@ -34,7 +37,9 @@ const char* kClassifyHelp =
 }  // namespace
 
 int cmd_classify(const Args& a) {
-  if (const std::string e = a.validate({"subject", "dtype", "cases", "seed", "json"}); !e.empty()) {
+  if (const std::string e =
+          a.validate({"subject", "dtype", "cases", "seed", "json", "case-seconds"});
+      !e.empty()) {
     return usage_error(e);
   }
   if (a.flag("help")) {
@@ -51,6 +56,11 @@ int cmd_classify(const Args& a) {
   if (!a.int_value("cases", 1, 10000000, 60, &cases, &err) ||
       !a.uint_value("seed", 0, &seed, &err)) {
     return usage_error(err);
+  }
+  double case_seconds = 60;
+  if (!case_seconds_value(a, &case_seconds, &err)) return usage_error(err);
+  if (a.has("json") && !writable_file(a.value("json", ""), &err)) {
+    return usage_error("--json: " + err);
   }
   std::vector<DType> dtypes;
   for (const std::string& d : a.values("dtype")) {
@@ -91,6 +101,8 @@ int cmd_classify(const Args& a) {
         cfg.dtypes = {d};
         cfg.judged = profile;
         cfg.write_repro = false;
+        cfg.isolation = isolation(a);
+        cfg.case_seconds = case_seconds;
         const props::CheckResult r = props::check_property(p, *s, cfg);
         // Not applicable everywhere (no special values drawn) is no evidence against a profile.
         const bool vacuous = !r.passed && !r.counterexample && r.not_applicable == r.cases;
@@ -98,6 +110,8 @@ int cmd_classify(const Args& a) {
         if (!ok[k] && first.empty()) {
           first = r.counterexample ? props::describe(*r.counterexample) + ": " + r.failure.message
                                    : r.failure.message;
+          // A crash or a hang first: it is the finding, whatever the case.
+          if (!r.crash.empty()) first = r.crash + "; " + first;
           max_ulp = std::max(max_ulp, r.failure.worst.ulp_error);
         }
         max_ulp = std::max(max_ulp, r.stats.max_ulp);

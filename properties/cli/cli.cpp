@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "kc/props/device.h"
@@ -157,6 +158,29 @@ bool ensure_dir(const std::string& dir, std::string* error) {
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir)) {
     *error = "cannot create directory " + dir + (ec ? ": " + ec.message() : "");
+    return false;
+  }
+  return true;
+}
+
+bool writable_file(const std::string& path, std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "a");
+  if (f == nullptr) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  std::fclose(f);
+  return true;
+}
+
+props::Isolation isolation(const Args& a) {
+  return a.flag("in-process") ? props::Isolation::kInProcess : props::Isolation::kChildProcess;
+}
+
+bool case_seconds_value(const Args& a, double* out, std::string* error) {
+  if (!a.seconds_value("case-seconds", 60, out, error)) return false;
+  if (*out <= 0 || *out > 1e6) {
+    *error = "--case-seconds " + a.value("case-seconds", "") + ": want seconds in (0, 1e6]";
     return false;
   }
   return true;

@@ -51,6 +51,14 @@ double now_seconds();
 std::string git_short_sha();  // "unknown" outside a git checkout (KC_COMMIT names it)
 // Creates a directory (and its parents) when missing; false with *error otherwise.
 bool ensure_dir(const std::string& dir, std::string* error);
+// Whether `path` can be written (opened for appending, so an existing file is kept until the
+// results replace it): checked before a run, so a bad --json fails in seconds, not at the end.
+bool writable_file(const std::string& path, std::string* error);
+// --in-process: subjects run in this process; otherwise each pair (and each replayed case) in a
+// child process (check.h, Isolation).
+props::Isolation isolation(const Args& a);
+// --case-seconds T (default 60): seconds in (0, 1e6].
+bool case_seconds_value(const Args& a, double* out, std::string* error);
 
 struct Pair {
   const props::Subject* subject;

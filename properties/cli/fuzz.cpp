@@ -30,6 +30,9 @@ const char* kFuzzHelp =
     "  --round-cases N    cases per pair per round (default 50)\n"
     "  --subject, --op, --profile, --property, --dtype, --backend, --mutants: as for check\n"
     "  --repro-dir DIR    where repros go (default ./repros, created when needed)\n"
+    "  --case-seconds T   a case still running after T seconds is a hang (default 60)\n"
+    "  --in-process       run subjects in this process (default: each pair in a child process,\n"
+    "                     so a crash or a hang fails the pair and the campaign goes on)\n"
     "  --json FILE        results (the schema of check --json, with a \"fuzz\" section)\n"
     "  --merge FILE...    merge results of several shards (or checks) into --json\n"
     "exit status: 0 no failure, 1 a failure, 2 usage error, 77 nothing ran (no GPU).\n"
@@ -50,7 +53,8 @@ std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
 
 int cmd_fuzz(const Args& a) {
   std::set<std::string> options = kSelectionOptions;
-  options.insert({"seconds", "shard", "seed", "round-cases", "repro-dir", "json", "merge"});
+  options.insert(
+      {"seconds", "shard", "seed", "round-cases", "repro-dir", "json", "merge", "case-seconds"});
   if (const std::string e = a.validate(options); !e.empty()) return usage_error(e);
   if (a.flag("help")) {
     std::fputs(kFuzzHelp, stdout);
@@ -85,6 +89,8 @@ int cmd_fuzz(const Args& a) {
       !a.uint_value("seed", 1, &base, &err)) {
     return usage_error(err);
   }
+  double case_seconds = 60;
+  if (!case_seconds_value(a, &case_seconds, &err)) return usage_error(err);
   Selection sel;
   if (!select_pairs(a, &sel, &err)) return usage_error(err);
   if (sel.pairs.empty()) {
@@ -96,8 +102,10 @@ int cmd_fuzz(const Args& a) {
   }
   const std::string repro_dir = a.value("repro-dir", "repros");
   const bool can_write = ensure_dir(repro_dir, &err);
-  if (!can_write)
-    std::fprintf(stderr, "kconform fuzz: %s; repros will not be written\n", err.c_str());
+  if (!can_write) return usage_error("--repro-dir " + repro_dir + ": " + err);
+  if (a.has("json") && !writable_file(a.value("json", ""), &err)) {
+    return usage_error("--json: " + err);
+  }
   results::ResultSet results = new_result_set();
   const double start = now_seconds();
   double last_progress = start;
@@ -117,6 +125,8 @@ int cmd_fuzz(const Args& a) {
       cfg.dtypes = sel.dtypes;
       cfg.repro_dir = repro_dir;
       cfg.write_repro = can_write;
+      cfg.isolation = isolation(a);
+      cfg.case_seconds = case_seconds;
       const props::CheckResult r = props::check_property(p, s, cfg);
       results.add(props::pair_record(s, p, r));
       cases += r.cases;

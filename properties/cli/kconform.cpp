@@ -68,6 +68,11 @@ const char* kCheckHelp =
     "  --seed S           RapidCheck seed (default: fixed per pair at quick level, fresh at soak)\n"
     "  --seconds T        stop starting new pairs after T seconds (the result says so)\n"
     "  --shard I/N        run only the pairs with index % N == I\n"
+    "robustness:\n"
+    "  --case-seconds T   a case still running after T seconds is a hang (default 60)\n"
+    "  --in-process       run subjects in this process (a debugger); by default each pair runs\n"
+    "                     in a child process, so a subject that crashes, hangs or loses the CUDA\n"
+    "                     context fails its pair (with a repro) and the run goes on\n"
     "output:\n"
     "  --repro-dir DIR    where failing repros go (default ./repros, created when needed)\n"
     "  --json FILE        machine-readable results (reports read these)\n"
@@ -76,12 +81,15 @@ const char* kCheckHelp =
     "exit status: 0 all pass, 1 a failure, 2 usage error, 77 nothing ran (GPU subjects, no GPU).\n";
 
 const char* kReplayHelp =
-    "usage: kconform replay [--backend host|gpu|all] [--upgrade] FILE...\n"
+    "usage: kconform replay [--backend host|gpu|all] [--upgrade] [--case-seconds T]\n"
+    "                       [--in-process] FILE...\n"
     "\n"
-    "Runs each repro's property once on its subject and case. Prints the failure as check did;\n"
-    "says whether the observed value is bit for bit the one recorded. GPU repros are skipped\n"
-    "where there is no GPU. --upgrade rewrites each file read in the current repro version\n"
-    "(the same case; version 1 files carry the norm family's parameters at the top level).\n"
+    "Runs each repro's property once on its subject and case, in a child process (a crash or a\n"
+    "hang past --case-seconds, default 60, is the failure; --in-process runs it here). Prints\n"
+    "the failure as check did; says whether the observed value is bit for bit the one recorded.\n"
+    "GPU repros are skipped where there is no GPU. --upgrade rewrites each file read in the\n"
+    "current repro version (the same case; version 1 files carry the norm family's parameters\n"
+    "at the top level).\n"
     "Exit 0 when every replayed repro passes, 1 when any still fails, 2 when a file cannot be\n"
     "read or describes no valid case, 77 when every repro needed a GPU that is not there.\n";
 
@@ -188,7 +196,8 @@ int cmd_list(const Args& a, const std::string& exe) {
 
 int cmd_check(const Args& a) {
   std::set<std::string> options = kSelectionOptions;
-  options.insert({"level", "cases", "seed", "seconds", "shard", "repro-dir", "json"});
+  options.insert(
+      {"level", "cases", "seed", "seconds", "shard", "repro-dir", "json", "case-seconds"});
   if (const std::string e = a.validate(options); !e.empty()) return usage_error(e);
   if (a.flag("help")) {
     std::fputs(kCheckHelp, stdout);
@@ -208,12 +217,18 @@ int cmd_check(const Args& a) {
   long long cases = 0;
   std::uint64_t seed = 0;
   double seconds = 0;
+  double case_seconds = 60;
   if (!a.int_value("cases", 1, 10000000, 0, &cases, &err) ||
-      !a.uint_value("seed", 0, &seed, &err) || !a.seconds_value("seconds", 0, &seconds, &err)) {
+      !a.uint_value("seed", 0, &seed, &err) || !a.seconds_value("seconds", 0, &seconds, &err) ||
+      !case_seconds_value(a, &case_seconds, &err)) {
     return usage_error(err);
   }
   if (a.has("seed") && seed == 0) return usage_error("--seed 0: want a nonzero seed");
   const std::string repro_dir = a.value("repro-dir", "repros");
+  if (!ensure_dir(repro_dir, &err)) return usage_error("--repro-dir " + repro_dir + ": " + err);
+  if (a.has("json") && !writable_file(a.value("json", ""), &err)) {
+    return usage_error("--json: " + err);
+  }
   Selection sel;
   if (!select_pairs(a, &sel, &err)) return usage_error(err);
   std::vector<Pair> mine;
@@ -251,6 +266,8 @@ int cmd_check(const Args& a) {
     cfg.repro_dir = repro_dir;
     cfg.verbose = a.flag("verbose");
     cfg.write_repro = ensure_dir(repro_dir, &err);
+    cfg.isolation = isolation(a);
+    cfg.case_seconds = case_seconds;
     const props::CheckResult r = props::check_property(p, s, cfg);
     ++ran;
     results.add(props::pair_record(s, p, r));
@@ -258,8 +275,11 @@ int cmd_check(const Args& a) {
     if (!quiet || !r.passed) {
       std::fprintf(stderr, "[%zu/%zu] %-44s %-16s %s  %d cases (%d n/a), %.1f s, seed %llu\n",
                    i + 1, mine.size(), s.name().c_str(), props::property_name(p),
-                   r.passed ? "ok" : "FAILED", r.cases, r.not_applicable, r.seconds,
-                   static_cast<unsigned long long>(r.seed));
+                   r.passed          ? "ok"
+                   : r.crash.empty() ? "FAILED"
+                                     : "FAILED (the subject's process "
+                                       "did not survive it)",
+                   r.cases, r.not_applicable, r.seconds, static_cast<unsigned long long>(r.seed));
     }
     if (cfg.verbose) {
       for (const auto& [line, n] : r.distribution) {
@@ -267,6 +287,12 @@ int cmd_check(const Args& a) {
       }
     }
     if (!r.passed) {
+      if (!r.crash.empty()) {
+        std::printf(
+            "%s %s: the pair's process %s (after %d cases); the case that did it, shrunk "
+            "in fresh processes:\n",
+            s.name().c_str(), props::property_name(p), r.crash.c_str(), r.cases);
+      }
       if (r.counterexample) {
         std::fputs(props::describe_failure(s, p, *r.counterexample, r.failure).c_str(), stdout);
         if (r.repro_path.empty()) {
@@ -298,7 +324,9 @@ int cmd_check(const Args& a) {
 }
 
 int cmd_replay(const Args& a) {
-  if (const std::string e = a.validate({"backend"}); !e.empty()) return usage_error(e);
+  if (const std::string e = a.validate({"backend", "case-seconds"}); !e.empty()) {
+    return usage_error(e);
+  }
   if (a.flag("help") || a.positional().empty()) {
     std::fputs(kReplayHelp, a.flag("help") ? stdout : stderr);
     return a.flag("help") ? 0 : 2;
@@ -307,6 +335,9 @@ int cmd_replay(const Args& a) {
   if (only != "all" && only != "host" && only != "gpu") {
     return usage_error("--backend " + only + ": want host, gpu or all");
   }
+  double case_seconds = 60;
+  std::string option_error;
+  if (!case_seconds_value(a, &case_seconds, &option_error)) return usage_error(option_error);
   int still = 0;
   int skipped = 0;
   int replayed = 0;
@@ -346,7 +377,9 @@ int cmd_replay(const Args& a) {
       continue;
     }
     ++replayed;
-    const props::Verdict v = props::run_property(p, *s, rp.c);
+    const props::Verdict v = isolation(a) == props::Isolation::kChildProcess
+                                 ? props::run_property_isolated(p, *s, rp.c, "", case_seconds)
+                                 : props::run_property(p, *s, rp.c);
     if (v.failed()) {
       ++still;
       std::fputs(props::describe_failure(*s, p, rp.c, v).c_str(), stdout);
@@ -379,9 +412,12 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   // Each command's flags (options without a value); validate() rejects the others.
   const std::map<std::string, std::set<std::string>> flags = {
-      {"list", {"help", "mutants"}},          {"check", {"help", "mutants", "verbose", "quiet"}},
-      {"classify", {"help", "quiet"}},        {"replay", {"help", "upgrade"}},
-      {"fuzz", {"help", "mutants", "quiet"}}, {"bench", {"help", "no-peers", "quick"}},
+      {"list", {"help", "mutants"}},
+      {"check", {"help", "mutants", "verbose", "quiet", "in-process"}},
+      {"classify", {"help", "quiet", "in-process"}},
+      {"replay", {"help", "upgrade", "in-process"}},
+      {"fuzz", {"help", "mutants", "quiet", "in-process"}},
+      {"bench", {"help", "no-peers", "quick"}},
       {"report", {"help", "strict"}}};
   const auto it = flags.find(cmd);
   if (it == flags.end()) return usage_error("unknown command '" + cmd + "'");

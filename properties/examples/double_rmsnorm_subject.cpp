@@ -43,6 +43,13 @@ class DoubleRmsNorm : public kc::props::Subject {
     b.derivation = "double evaluation, one final rounding (see the file's header)";
     return b;
   }
+  // The sizes it supports, so that the generators reach them (hidden up to 2^17; kconform's own
+  // kernels stop at 65536, the family's default claim).
+  kc::props::SizeClaims claims() const override {
+    kc::props::SizeClaims c;
+    c.max_params = {{"hidden", std::int64_t{1} << 17}};
+    return c;
+  }
   Status check(const Case& c) const override {
     const std::int64_t hidden = kc::props::norm_hidden(c);
     const float eps = kc::props::norm_eps(c);

@@ -66,8 +66,8 @@ float draw(ActRowClass cls, bool gate, ref::ActFunction f, DType d, double sigma
 
 // d weighted to edges: 1..16, powers of two and +-1, multiples of 8 +- 4, the model sizes
 // (3420: FlashInfer's d % 8 == 4 fault; 11008, 13824, 14336, 18944, 28672: Llama/Qwen MLPs),
-// uniform sizes; with `unsupported`, now and then 0 or above the maximum.
-rc::Gen<std::int64_t> gen_d(std::int64_t cap, bool unsupported) {
+// uniform sizes, none above the claimed d; with `unsupported`, now and then 0 or the claim + 1.
+rc::Gen<std::int64_t> gen_d(std::int64_t cap, std::int64_t claim, bool unsupported) {
   std::vector<std::int64_t> edges;
   for (std::int64_t v = 1; v <= 16; ++v) edges.push_back(v);
   for (std::int64_t p = 32; p <= cap; p *= 2) {
@@ -76,14 +76,17 @@ rc::Gen<std::int64_t> gen_d(std::int64_t cap, bool unsupported) {
   for (std::int64_t v : {3420, 11008, 13824, 14336, 18944, 28672}) {
     if (v <= cap) edges.push_back(v);
   }
-  const std::int64_t top = std::max<std::int64_t>(cap, 16);
+  const std::int64_t top = std::min(std::max<std::int64_t>(cap, 16), claim);
+  edges.erase(
+      std::remove_if(edges.begin(), edges.end(), [claim](std::int64_t v) { return v > claim; }),
+      edges.end());
   std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> choices = {
       {4, rc::gen::inRange<std::int64_t>(1, top + 1)},
       {4, rc::gen::elementOf(edges)},
       {2, rc::gen::map(rc::gen::inRange<std::int64_t>(1, std::max<std::int64_t>(top / 8, 2)),
-                       [](std::int64_t m) { return m * 8 + 4; })},
+                       [claim](std::int64_t m) { return std::min(m * 8 + 4, claim); })},
   };
-  if (unsupported) choices.push_back({1, rc::gen::element<std::int64_t>(0, kMaxActD + 1)});
+  if (unsupported) choices.push_back({1, rc::gen::element<std::int64_t>(0, claim + 1)});
   return weighted(choices);
 }
 
@@ -109,10 +112,25 @@ class ActFamily : public Family {
   const std::vector<OpSpec>& ops() const override { return ops_; }
   std::vector<ParamSpec> params() const override { return {{"d", ParamKind::kInt}}; }
 
+  // The kernels' claim: d up to kMaxActD, num_tokens as the norms' (a 32-bit grid's worth).
+  SizeClaims claims(const std::string&) const override {
+    SizeClaims c;
+    c.max_tokens = std::int64_t{1} << 31;
+    c.max_params = {{"d", kMaxActD}};
+    return c;
+  }
+
+  // d scaled with the size up to kMaxGeneratedD, never above the subject's claimed d, and within
+  // the elements a token may cost where a big batch is drawn first (3 d elements a token; the
+  // smallest rows, d <= 16, are drawn whatever the budget: the core then fits the batch).
+  // kMaxGeneratedD < d <= kMaxActD is not drawn at the quick level (the exact reference would
+  // spend a case's time on one row): a stated gap, README "Coverage".
   rc::Gen<std::vector<Param>> gen_params(const GenContext& ctx) const override {
+    const std::int64_t claim = std::max<std::int64_t>(1, ctx.claims.max_param("d", kMaxActD));
+    const std::int64_t top = std::min({claim, kMaxGeneratedD, ctx.max_token_elements / 3});
     const std::int64_t cap = std::max<std::int64_t>(
-        64, std::min<std::int64_t>(kMaxGeneratedD, 64 + (kMaxGeneratedD - 64) * ctx.size / 100));
-    return rc::gen::map(gen_d(cap, ctx.unsupported), [](std::int64_t d) {
+        1, std::min(top, std::max<std::int64_t>(64, 64 + (top - 64) * ctx.size / 100)));
+    return rc::gen::map(gen_d(cap, claim, ctx.unsupported), [](std::int64_t d) {
       return std::vector<Param>{Param{"d", ParamKind::kInt, d, 0}};
     });
   }

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <random>
 
+#include "driver.h"
+#include "kc/props/device.h"
 #include "kc/props/family.h"
 #include "kc/props/generators.h"
 #include "kc/props/repro.h"
@@ -25,6 +27,8 @@ struct DriverState {
   Clock::time_point shrink_start;
   double shrink_cap = 30;
   bool capped = false;
+  bool context_lost = false;  // a case lost the CUDA context: later candidates cannot run
+  int generated = 0;          // generated cases so far (the hooks' index)
   int cases = 0;
   int not_applicable = 0;
   std::optional<Case> last_failing;
@@ -101,6 +105,12 @@ Budget budget_for(PropertyId p, const Subject& s, const std::string& level) {
 }
 
 CheckResult check_property(PropertyId p, const Subject& s, const CheckConfig& cfg) {
+  if (cfg.isolation == Isolation::kChildProcess) return check_property_isolated(p, s, cfg);
+  return drive_property(p, s, cfg, nullptr);
+}
+
+CheckResult drive_property(PropertyId p, const Subject& s, const CheckConfig& cfg,
+                           const DriverHooks* hooks) {
   read_rapidcheck_configuration_quietly();
   CheckResult result;
   result.seed = cfg.seed != 0 ? cfg.seed : std::random_device{}() * 0x100000001ull + 1;
@@ -129,15 +139,24 @@ CheckResult check_property(PropertyId p, const Subject& s, const CheckConfig& cf
       st.capped = true;
       return;  // past the shrink cap: every further candidate passes, the last failure stands
     }
+    // A lost CUDA context fails every later call: the case that lost it stands, unshrunk.
+    if (st.context_lost) return;
     const std::string bucket = fam->bucket(c);
     if (cfg.verbose) {
       RC_TAG(dtype_name(c.dtype), bucket, tokens_tag(c.num_tokens));
       RC_CLASSIFY(!c.injections.empty(), "special values injected");
     }
-    const Verdict v = run_property(p, s, c, cfg.judged);
+    const int index = st.shrinking ? -1 : st.generated;
+    if (hooks != nullptr && hooks->before) hooks->before(c, index);
+    bool ran = true;
+    const Verdict v = hooks != nullptr && hooks->run ? hooks->run(c, index, &ran)
+                                                     : run_property(p, s, c, cfg.judged);
+    if (hooks != nullptr && hooks->after) hooks->after(v);
+    if (s.backend() == Backend::kGpu && cuda_context_lost()) st.context_lost = true;
     if (!st.shrinking) {
-      ++st.cases;
-      if (v.kind == Verdict::Kind::kNotApplicable) ++st.not_applicable;
+      ++st.generated;
+      if (ran) ++st.cases;
+      if (ran && v.kind == Verdict::Kind::kNotApplicable) ++st.not_applicable;
       if (v.kind == Verdict::Kind::kPass && v.stats.rows > 0) {
         st.stats.merge(v.stats);
         st.buckets[std::string(dtype_name(c.dtype)) + " " + bucket].merge(v.stats);
@@ -192,6 +211,11 @@ CheckResult check_property(PropertyId p, const Subject& s, const CheckConfig& cf
     result.counterexample = st.last_failing;
     result.failure = st.last_verdict;
     if (st.capped) result.failure.message += " [shrinking stopped at its wall-clock cap]";
+    if (st.context_lost) {
+      result.failure.message +=
+          " [the CUDA context was lost (a sticky error): shrinking stopped at the case that lost "
+          "it]";
+    }
     if (cfg.write_repro) {
       result.repro_path = write_repro(cfg.repro_dir, s, p, *result.counterexample, result.failure);
     }
@@ -224,6 +248,10 @@ results::PairRecord pair_record(const Subject& s, PropertyId p, const CheckResul
   if (!r.passed) {
     o.has_failure = true;
     o.failure.message = r.failure.message;
+    // How the pair's child process ended, where that is not the shrunk case's own message.
+    if (!r.crash.empty() && r.failure.message.rfind(r.crash, 0) != 0) {
+      o.failure.message += " [the pair's process: " + r.crash + "]";
+    }
     o.failure.observed = r.failure.worst.observed;
     o.failure.expected_rounded = r.failure.worst.expected_rounded;
     o.failure.ulp_error = r.failure.worst.ulp_error;

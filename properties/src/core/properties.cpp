@@ -1,4 +1,5 @@
 // The properties (property.h): each one case, generic over families and subjects.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <random>
@@ -6,6 +7,7 @@
 
 #include "compare.h"
 #include "kc/props/family.h"
+#include "kc/props/generators.h"
 #include "kc/props/property.h"
 #include "run.h"
 
@@ -81,14 +83,15 @@ Verdict deterministic(const Subject& s, const Case& c) {
   const OpSpec& op = *find_op(c.op);
   CaseBuffers a = materialize(c);
   CaseBuffers b = a;
-  CaseBuffers g = a;
   const RunOutcome ra = execute(s, c, a);
+  if (const std::string p = run_problem(ra); !p.empty()) return fail(p);
   const RunOutcome rb = execute(s, c, b);
-  if (const std::string p = run_problem(ra) + run_problem(rb); !p.empty()) return fail(p);
+  if (const std::string p = run_problem(rb); !p.empty()) return fail(p);
   if (std::string d = first_difference(op, c, a, b, "first run", "second run"); !d.empty()) {
     return fail("two runs differ: " + d);
   }
   if (s.backend() == Backend::kGpu) {
+    CaseBuffers g = materialize(c);
     const RunOutcome rg = execute(s, c, g, false, true);
     if (const std::string p = run_problem(rg); !p.empty()) return fail("under graph capture: " + p);
     if (std::string d = first_difference(op, c, a, g, "stream run", "graph replay"); !d.empty()) {
@@ -96,6 +99,60 @@ Verdict deterministic(const Subject& s, const Case& c) {
     }
   }
   return Verdict{};
+}
+
+// The resized batch of batch_invariant (scripts/calibration_limits.py mirrors this): one of eight
+// choices, uniform from the case's seed:
+//   1 token; N + 1; 2N + 3; 257; 133 (the launch-heuristic edges);
+//   a power of two straddled: 2^e or 2^e + 1 when N < 2^e, else 2^e - 1, e uniform in
+//     [1, floor(log2 cap)];
+//   (twice) the largest: 2^E + 1 with E = floor(log2 cap) (2^E where 2^E + 1 exceeds cap),
+//     which crosses every power-of-two threshold between N and it;
+// all but 1 and N + 1 at most `cap`: the subject's claimed max_tokens, kResizeMaxTokens and
+// kResizeElements / token_elements (batches of rows up to 32 elements reach 2^18 tokens, rows of
+// 1024 elements 4096 tokens: the low thousands where launch heuristics switch). Equal to N:
+// N + 1. The resized batch's rows beyond the first kResizeDistinctRows repeat them, so its cost
+// is copies, not data generation.
+constexpr std::int64_t kResizeElements = std::int64_t{1} << 22;
+constexpr std::int64_t kResizeMaxTokens = std::int64_t{1} << 18;
+// The resized batch's fresh rows: up to 64, and up to kResizeFreshElements elements (a case's
+// worth of generated data); the other rows repeat them (materialize, distinct_rows).
+constexpr std::int64_t kResizeDistinctRows = 64;
+constexpr std::int64_t kResizeFreshElements = std::int64_t{1} << 16;
+
+std::int64_t resized_tokens(std::int64_t n, std::int64_t cap, std::mt19937_64& rng) {
+  int top = 0;
+  while (top < 62 && (std::int64_t{1} << (top + 1)) <= cap) ++top;
+  const std::int64_t largest =
+      (std::int64_t{1} << top) + 1 <= cap ? (std::int64_t{1} << top) + 1 : std::int64_t{1} << top;
+  std::int64_t m = n + 1;
+  switch (rng() % 8) {
+    case 0:
+      m = 1;
+      break;
+    case 1:
+      m = n + 1;
+      break;
+    case 2:
+      m = std::min(2 * n + 3, cap);
+      break;
+    case 3:
+      m = std::min<std::int64_t>(257, cap);
+      break;
+    case 4:
+      m = std::min<std::int64_t>(133, cap);
+      break;
+    case 5:
+      if (top >= 1) {
+        const std::int64_t p = std::int64_t{1} << (1 + static_cast<int>(rng() % top));
+        m = n < p ? std::min(p + static_cast<std::int64_t>(rng() % 2), cap) : p - 1;
+      }
+      break;
+    default:
+      m = largest;
+      break;
+  }
+  return m == n ? n + 1 : std::max<std::int64_t>(m, 1);
 }
 
 Verdict batch_invariant(const Subject& s, const Case& c) {
@@ -106,18 +163,23 @@ Verdict batch_invariant(const Subject& s, const Case& c) {
   std::mt19937_64 rng(c.seed ^ 0x6261746368ull);
   const std::int64_t row =
       static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(c.num_tokens));
-  // The second batch: another size (crossing the launch heuristics), other neighbours, the row
-  // at another position.
+  // The second batch: another size (crossing launch heuristics and powers of two), other
+  // neighbours, the row at another position.
   Case d = c;
-  const std::int64_t sizes[] = {1, c.num_tokens + 1, 2 * c.num_tokens + 3, 257, 133};
-  d.num_tokens = sizes[rng() % 5];
-  if (d.num_tokens == c.num_tokens) d.num_tokens += 1;
+  const std::int64_t cap = std::max<std::int64_t>(
+      1, std::min({claimed_max_tokens(s.claims()), kResizeMaxTokens,
+                   kResizeElements / std::max<std::int64_t>(fam->token_elements(c), 1)}));
+  d.num_tokens = resized_tokens(c.num_tokens, cap, rng);
   d.seed = c.seed ^ 0x9e3779b97f4a7c15ull;
   if (!s.check(d).is_ok()) return not_applicable("the resized batch is unsupported");
   const std::int64_t at =
       static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(d.num_tokens));
   CaseBuffers a = materialize(c);
-  CaseBuffers b = materialize(d);
+  CaseBuffers b = materialize(
+      d,
+      std::max<std::int64_t>(
+          2, std::min(kResizeDistinctRows,
+                      kResizeFreshElements / std::max<std::int64_t>(fam->token_elements(c), 1))));
   fam->copy_row(c, a, row, b, at);
   // Everything but the batch stays: the one-row inputs (weights) are the first batch's.
   for (std::size_t t = 0; t < op.tensors.size(); ++t) {
@@ -127,8 +189,9 @@ Verdict batch_invariant(const Subject& s, const Case& c) {
     for (std::int64_t i = 0; i < from.cols; ++i) to.set_any(0, i, from.get_any(0, i));
   }
   const RunOutcome ra = execute(s, c, a);
+  if (const std::string p = run_problem(ra); !p.empty()) return fail(p);
   const RunOutcome rb = execute(s, d, b);
-  if (const std::string p = run_problem(ra) + run_problem(rb); !p.empty()) return fail(p);
+  if (const std::string p = run_problem(rb); !p.empty()) return fail(p);
   if (!ra.status.is_ok() || !rb.status.is_ok()) {
     return fail("run failed: " + ra.status.to_string() + " / " + rb.status.to_string());
   }
@@ -168,8 +231,9 @@ Verdict layout_invariant(const Subject& s, const Case& c) {
   CaseBuffers a = materialize(c);
   CaseBuffers b = materialize(d);
   const RunOutcome ra = execute(s, c, a);
+  if (const std::string p = run_problem(ra); !p.empty()) return fail(p);
   const RunOutcome rb = execute(s, d, b);
-  if (const std::string p = run_problem(ra) + run_problem(rb); !p.empty()) return fail(p);
+  if (const std::string p = run_problem(rb); !p.empty()) return fail(p);
   if (!ra.status.is_ok() || !rb.status.is_ok()) {
     return fail("run failed: " + ra.status.to_string() + " / " + rb.status.to_string());
   }
@@ -184,15 +248,20 @@ Verdict support_agrees(const Subject& s, const Case& c) {
   const Family& fam = *family_for(c.op);
   const OpSpec& op = *fam.find_op(c.op);
   const Status st = s.check(c);
+  // Unsupported cases may describe huge tensors (hidden far beyond any kernel, strides below the
+  // row): only those whose arenas are reasonable are materialised.
+  double elements = 0;
   for (std::size_t t = 0; t < op.tensors.size(); ++t) {
-    if (c.num_tokens > 4096 || fam.columns(c, static_cast<int>(t)) > (std::int64_t{1} << 17)) {
-      return not_applicable("too large to materialise");
-    }
+    const double rows = op.tensors[t].rows ? static_cast<double>(c.num_tokens) : 1.0;
+    const double cols = static_cast<double>(fam.columns(c, static_cast<int>(t)));
+    elements += rows * std::max(static_cast<double>(c.tensors[t].row_stride), cols) + cols;
   }
+  if (elements > 0x1p24) return not_applicable("too large to materialise");
   CaseBuffers b = materialize(c);
   const CaseBuffers before = b;
   const RunOutcome r = execute(s, c, b);
   if (!r.infra_error.empty()) return fail("harness: " + r.infra_error);
+  if (!r.zone_damage.empty()) return fail(run_problem(r));
   if (st.is_ok()) {
     if (!r.status.is_ok()) return fail("check accepted but run returned " + r.status.to_string());
     if (!r.cuda_error.empty()) {

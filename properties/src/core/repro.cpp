@@ -28,14 +28,81 @@ std::string hex32(std::uint32_t v) {
   return b;
 }
 
-// A hexadecimal or decimal unsigned integer; throws std::invalid_argument naming the field.
-std::uint64_t parse_unsigned(const json::value& v, const char* field) {
-  const std::string s = json::value_to<std::string>(v);
+// Typed fields: each throws std::invalid_argument naming the field, its value and the rule.
+std::string shown(const json::value& v) {
+  std::string t = json::serialize(v);
+  return t.size() > 40 ? t.substr(0, 40) + "..." : t;
+}
+
+const json::value& field(const json::object& o, const std::string& where, const char* name) {
+  const auto it = o.find(name);
+  if (it == o.end()) throw std::invalid_argument("field " + where + name + " is missing");
+  return it->value();
+}
+
+std::string string_field(const json::object& o, const std::string& where, const char* name) {
+  const json::value& v = field(o, where, name);
+  if (!v.is_string()) {
+    throw std::invalid_argument("field " + where + name + " = " + shown(v) + ": want a string");
+  }
+  return std::string(v.as_string());
+}
+
+std::int64_t int_field(const json::object& o, const std::string& where, const char* name) {
+  const json::value& v = field(o, where, name);
+  if (v.is_int64()) return v.as_int64();
+  if (v.is_uint64() && v.as_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) {
+    return static_cast<std::int64_t>(v.as_uint64());
+  }
+  throw std::invalid_argument("field " + where + name + " = " + shown(v) +
+                              ": want a 64-bit integer");
+}
+
+bool bool_field(const json::object& o, const std::string& where, const char* name) {
+  const json::value& v = field(o, where, name);
+  if (!v.is_bool()) {
+    throw std::invalid_argument("field " + where + name + " = " + shown(v) +
+                                ": want true or false");
+  }
+  return v.as_bool();
+}
+
+const json::array& array_field(const json::object& o, const std::string& where, const char* name) {
+  const json::value& v = field(o, where, name);
+  if (!v.is_array()) {
+    throw std::invalid_argument("field " + where + name + " = " + shown(v) + ": want an array");
+  }
+  return v.as_array();
+}
+
+double number_field(const json::object& o, const std::string& where, const char* name) {
+  const json::value& v = field(o, where, name);
+  if (!v.is_number()) {
+    throw std::invalid_argument("field " + where + name + " = " + shown(v) + ": want a number");
+  }
+  return v.to_number<double>();
+}
+
+const json::object& as_object(const json::value& v, const std::string& where) {
+  if (!v.is_object()) {
+    throw std::invalid_argument("field " + where + " = " + shown(v) + ": want an object");
+  }
+  return v.as_object();
+}
+
+// A hexadecimal or decimal unsigned integer (a string); throws naming the field.
+std::uint64_t parse_unsigned(const json::value& v, const std::string& field_name) {
+  if (!v.is_string()) {
+    throw std::invalid_argument("field " + field_name + " = " + shown(v) +
+                                ": want a string holding an unsigned integer (\"0x...\")");
+  }
+  const std::string s(v.as_string());
   char* end = nullptr;
   errno = 0;
   const unsigned long long x = std::strtoull(s.c_str(), &end, 0);
   if (s.empty() || end == s.c_str() || *end != '\0' || errno != 0 || s[0] == '-') {
-    throw std::invalid_argument(std::string(field) + " '" + s + "' is not an unsigned integer");
+    throw std::invalid_argument("field " + field_name + " = \"" + s +
+                                "\": want an unsigned 64-bit integer, decimal or 0x hex");
   }
   return x;
 }
@@ -111,25 +178,28 @@ json::object case_object(const Case& c) {
 // decimal "value" is for reading only).
 void parse_params(const json::object& o, Case* c) {
   c->params.clear();
-  for (const auto& kv : o.at("params").as_object()) {
+  for (const auto& kv : as_object(field(o, "", "params"), "params")) {
     Param p;
     p.name = std::string(kv.key());
     const json::value& v = kv.value();
+    const std::string where = "params." + p.name;
     if (v.is_int64() || v.is_uint64()) {
       p.kind = ParamKind::kInt;
-      p.i = v.to_number<std::int64_t>();
+      p.i = int_field(o.at("params").as_object(), "params.", p.name.c_str());
     } else if (v.is_object() && v.as_object().contains("fp32")) {
       p.kind = ParamKind::kFp32;
-      const std::uint64_t bits = parse_unsigned(v.as_object().at("fp32"), "fp32 bits");
-      if (bits > 0xffffffffu) throw std::invalid_argument("fp32 bits of " + p.name + " too wide");
+      const std::uint64_t bits = parse_unsigned(v.as_object().at("fp32"), where + ".fp32");
+      if (bits > 0xffffffffu) {
+        throw std::invalid_argument("field " + where + ".fp32: more than 32 bits");
+      }
       p.f = static_cast<double>(detail::bits_float(static_cast<std::uint32_t>(bits)));
     } else if (v.is_object() && v.as_object().contains("fp64")) {
       p.kind = ParamKind::kFp64;
-      const std::uint64_t bits = parse_unsigned(v.as_object().at("fp64"), "fp64 bits");
+      const std::uint64_t bits = parse_unsigned(v.as_object().at("fp64"), where + ".fp64");
       std::memcpy(&p.f, &bits, 8);
     } else {
-      throw std::invalid_argument("parameter " + p.name +
-                                  " is neither an integer nor an {fp32|fp64: bits} object");
+      throw std::invalid_argument("field " + where + " = " + shown(v) +
+                                  ": want an integer or an {\"fp32\"|\"fp64\": bits} object");
     }
     c->params.push_back(std::move(p));
   }
@@ -138,9 +208,9 @@ void parse_params(const json::object& o, Case* c) {
 // Version 1 (the norm family only): hidden and eps_bits at the top level.
 void parse_params_v1(const json::object& o, Case* c) {
   c->params.clear();
-  c->set_int("hidden", o.at("hidden").to_number<std::int64_t>());
-  const std::uint64_t bits = parse_unsigned(o.at("eps_bits"), "eps_bits");
-  if (bits > 0xffffffffu) throw std::invalid_argument("eps_bits too wide");
+  c->set_int("hidden", int_field(o, "", "hidden"));
+  const std::uint64_t bits = parse_unsigned(field(o, "", "eps_bits"), "eps_bits");
+  if (bits > 0xffffffffu) throw std::invalid_argument("field eps_bits: more than 32 bits");
   c->set_fp32("eps", detail::bits_float(static_cast<std::uint32_t>(bits)));
 }
 
@@ -148,57 +218,72 @@ bool replayable(const Family& fam, const Case& c, std::string* error);
 
 bool parse_case(const json::object& o, int version, Case* c, std::string* error) {
   try {
-    c->op = json::value_to<std::string>(o.at("op"));
-    c->profile = json::value_to<std::string>(o.at("profile"));
+    c->op = string_field(o, "", "op");
+    c->profile = string_field(o, "", "profile");
     const Family* fam = family_for(c->op);
     if (fam == nullptr) {
-      *error = "op '" + c->op + "' is not an op of any family";
+      *error = "field op = \"" + c->op + "\": not an op of any family";
       return false;
     }
-    if (!dtype_from_name(json::value_to<std::string>(o.at("dtype")).c_str(), &c->dtype)) {
-      *error = "dtype '" + json::value_to<std::string>(o.at("dtype")) + "' is not a dtype";
+    const std::string dtype = string_field(o, "", "dtype");
+    if (!dtype_from_name(dtype.c_str(), &c->dtype)) {
+      *error = "field dtype = \"" + dtype + "\": want fp32, fp16 or bf16";
       return false;
     }
-    c->num_tokens = o.at("num_tokens").to_number<std::int64_t>();
+    c->num_tokens = int_field(o, "", "num_tokens");
     if (version == 1) {
       parse_params_v1(o, c);
     } else {
       parse_params(o, c);
     }
     c->tensors.clear();
-    for (const json::value& v : o.at("tensors").as_array()) {
-      const json::object& l = v.as_object();
+    for (const json::value& v : array_field(o, "", "tensors")) {
+      const std::string where = "tensors[" + std::to_string(c->tensors.size()) + "]";
+      const json::object& l = as_object(v, where);
       TensorLayout t;
-      t.row_stride = l.at("row_stride").to_number<std::int64_t>();
-      t.offset = l.at("offset").to_number<std::int64_t>();
-      t.in_place = l.at("in_place").as_bool();
+      t.row_stride = int_field(l, where + ".", "row_stride");
+      t.offset = int_field(l, where + ".", "offset");
+      t.in_place = bool_field(l, where + ".", "in_place");
       c->tensors.push_back(t);
     }
     c->row_classes.clear();
-    for (const json::value& v : o.at("row_classes").as_array()) {
-      const std::string name = json::value_to<std::string>(v);
+    for (const json::value& v : array_field(o, "", "row_classes")) {
+      if (!v.is_string()) {
+        *error = "field row_classes: " + shown(v) + " is not a class name";
+        return false;
+      }
+      const std::string name(v.as_string());
       const int k = class_index(fam->row_classes(), name);
       if (k < 0) {
-        *error = "row class '" + name + "' is not a class of the " + fam->name() + " family";
+        *error = "field row_classes: '" + name + "' is not a row class of the " + fam->name() +
+                 " family";
         return false;
       }
       c->row_classes.push_back(static_cast<std::uint8_t>(k));
     }
-    const std::string wname = json::value_to<std::string>(o.at("weight_class"));
+    const std::string wname = string_field(o, "", "weight_class");
     const int wk = class_index(fam->weight_classes(), wname);
     if (wk < 0) {
-      *error = "weight class '" + wname + "' is not a class of the " + fam->name() + " family";
+      *error = "field weight_class: '" + wname + "' is not a weight class of the " + fam->name() +
+               " family";
       return false;
     }
     c->weight_class = static_cast<std::uint8_t>(wk);
     c->injections.clear();
-    for (const json::value& v : o.at("injections").as_array()) {
-      const json::object& x = v.as_object();
+    for (const json::value& v : array_field(o, "", "injections")) {
+      const std::string where = "injections[" + std::to_string(c->injections.size()) + "]";
+      const json::object& x = as_object(v, where);
       Injection j;
-      j.tensor = x.at("tensor").to_number<int>();
-      j.row = x.at("row").to_number<std::int64_t>();
-      j.col = x.at("col").to_number<std::int64_t>();
-      const std::string kind = json::value_to<std::string>(x.at("kind"));
+      const std::int64_t tensor = int_field(x, where + ".", "tensor");
+      if (tensor < 0 || tensor > 1000) {
+        *error = "field " + where + ".tensor = " + std::to_string(tensor) +
+                 ": want an input index in [0, 1000] (taken modulo the op's inputs)";
+        return false;
+      }
+      j.tensor = static_cast<int>(tensor);
+      j.row = int_field(x, where + ".", "row");
+      j.col = int_field(x, where + ".", "col");
+      const std::string kind = string_field(x, where + ".", "kind");
       bool found = false;
       for (int k = 0; k < static_cast<int>(Special::kCount); ++k) {
         if (kind == special_name(static_cast<Special>(k))) {
@@ -207,18 +292,21 @@ bool parse_case(const json::object& o, int version, Case* c, std::string* error)
         }
       }
       if (!found) {
-        *error = "injection kind '" + kind + "' is not nan, +inf or -inf";
+        *error = "field " + where + ".kind = \"" + kind + "\": want nan, +inf or -inf";
         return false;
       }
       c->injections.push_back(j);
     }
-    c->seed = parse_unsigned(o.at("seed"), "seed");
+    c->seed = parse_unsigned(field(o, "", "seed"), "seed");
     const Status valid = fam->validate(*c);
     if (!valid.is_ok()) {
       *error = valid.message();
       return false;
     }
     if (!replayable(*fam, *c, error)) return false;
+  } catch (const std::invalid_argument& e) {
+    *error = e.what();
+    return false;
   } catch (const std::exception& e) {
     *error = std::string("malformed case: ") + e.what();
     return false;
@@ -247,7 +335,13 @@ bool replayable(const Family& fam, const Case& c, std::string* error) {
       *error = name + " offset = " + std::to_string(l.offset) + ": must be in [0, 2^16)";
       return false;
     }
-    const double cols = static_cast<double>(fam.columns(c, static_cast<int>(t)));
+    const std::int64_t columns = fam.columns(c, static_cast<int>(t));
+    if (columns < 0) {
+      *error = name + " has " + std::to_string(columns) +
+               " columns (from the case's parameters): must be >= 0";
+      return false;
+    }
+    const double cols = static_cast<double>(columns);
     const double rows = op.tensors[t].rows ? static_cast<double>(c.num_tokens) : 1.0;
     const ElementType type = fam.element_type(c, static_cast<int>(t));
     const double elem = type == ElementType::kInt64   ? 8.0
@@ -351,32 +445,36 @@ bool read_repro(const std::string& path, Repro* out, std::string* error) {
     return false;
   }
   try {
-    out->version = o.at("kconform_repro").to_number<int>();
+    const std::int64_t version = int_field(o, "", "kconform_repro");
+    out->version = version == 1 || version == kReproVersion ? static_cast<int>(version) : -1;
     if (out->version != 1 && out->version != kReproVersion) {
-      *error = path + ": repro version " + std::to_string(out->version) +
+      *error = path + ": field kconform_repro = " + std::to_string(version) + ": repro version" +
                " (this kconform reads 1 and " + std::to_string(kReproVersion) + ")";
       return false;
     }
-    out->subject = json::value_to<std::string>(o.at("subject"));
-    out->property = json::value_to<std::string>(o.at("property"));
+    out->subject = string_field(o, "", "subject");
+    out->property = string_field(o, "", "property");
     if (!parse_case(o, out->version, &out->c, error)) {
       *error = path + ": " + *error;
       return false;
     }
     if (o.contains("failure")) {
-      const json::object& f = o.at("failure").as_object();
-      out->message = json::value_to<std::string>(f.at("message"));
-      out->failure.tensor = json::value_to<std::string>(f.at("tensor"));
-      out->failure.row = f.at("row").to_number<std::int64_t>();
-      out->failure.col = f.at("col").to_number<std::int64_t>();
-      out->failure.observed = json::value_to<std::string>(f.at("observed"));
-      out->failure.expected_rounded = json::value_to<std::string>(f.at("expected_rounded"));
-      out->failure.expected_exact = json::value_to<std::string>(f.at("expected_exact"));
+      const json::object& f = as_object(o.at("failure"), "failure");
+      out->message = string_field(f, "failure.", "message");
+      out->failure.tensor = string_field(f, "failure.", "tensor");
+      out->failure.row = int_field(f, "failure.", "row");
+      out->failure.col = int_field(f, "failure.", "col");
+      out->failure.observed = string_field(f, "failure.", "observed");
+      out->failure.expected_rounded = string_field(f, "failure.", "expected_rounded");
+      out->failure.expected_exact = string_field(f, "failure.", "expected_exact");
       out->failure.admissible =
-          f.contains("admissible") ? json::value_to<std::string>(f.at("admissible")) : "";
-      out->failure.ulp_error = f.at("ulp_error").to_number<double>();
-      out->failure.bound = f.at("bound").to_number<double>();
+          f.contains("admissible") ? string_field(f, "failure.", "admissible") : "";
+      out->failure.ulp_error = number_field(f, "failure.", "ulp_error");
+      out->failure.bound = number_field(f, "failure.", "bound");
     }
+  } catch (const std::invalid_argument& e) {
+    *error = path + ": " + e.what();
+    return false;
   } catch (const std::exception& e) {
     *error = path + ": malformed repro (" + e.what() + ")";
     return false;

@@ -30,11 +30,16 @@ RunOutcome execute(const Subject& s, const Case& c, CaseBuffers& b, bool null_po
   if (s.backend() == Backend::kHost) {
     std::vector<void*> ptr =
         null_pointers ? std::vector<void*>(tensors, nullptr) : host_pointers(b, tensors);
+    label_guard_zones(b);  // a wild access faults in a guard zone named after its tensor
     out.status = s.run(c, ptr, nullptr);
     return out;
   }
   if (!gpu_available()) {
     out.infra_error = "no usable CUDA device";
+    return out;
+  }
+  if (cuda_context_lost()) {
+    out.infra_error = "the CUDA context was lost by an earlier case (a sticky error)";
     return out;
   }
   DeviceCase dev;
@@ -72,14 +77,30 @@ RunOutcome execute(const Subject& s, const Case& c, CaseBuffers& b, bool null_po
   }
   cudaError_t e = cudaStreamSynchronize(stream);
   if (e == cudaSuccess) e = cudaGetLastError();
-  if (e != cudaSuccess) out.cuda_error = cudaGetErrorString(e);
+  if (e != cudaSuccess) {
+    out.cuda_error = cudaGetErrorString(e);
+    // A sticky error (illegal address, a kernel fault) survives clearing: every later call
+    // fails with it, and only a new process has a usable context.
+    (void)cudaGetLastError();
+    if (cudaDeviceSynchronize() != cudaSuccess) {
+      out.context_lost = true;
+      set_cuda_context_lost();
+      out.cuda_error += " (a sticky error: the CUDA context is lost)";
+      return out;
+    }
+  }
   if (!dev.download(b, &out.infra_error)) return out;
+  if (!dev.zone_damage(b, &out.zone_damage, &out.infra_error)) return out;
   return out;
 }
 
 std::string run_problem(const RunOutcome& r) {
   if (!r.infra_error.empty()) return "harness: " + r.infra_error;
   if (!r.cuda_error.empty()) return "CUDA error after the run: " + r.cuda_error;
+  if (!r.zone_damage.empty()) {
+    return "wrote outside its tensors: " + r.zone_damage.front() +
+           " (in the device canary zone around its arena)";
+  }
   return "";
 }
 

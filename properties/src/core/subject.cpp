@@ -1,6 +1,8 @@
 // The subject registry.
 #include "kc/props/subject.h"
 
+#include "kc/props/family.h"
+
 namespace kc::props {
 namespace {
 
@@ -10,6 +12,11 @@ std::vector<std::unique_ptr<Subject>>& registry() {
 }
 
 }  // namespace
+
+SizeClaims Subject::claims() const {
+  const Family* f = family_for(op());
+  return f != nullptr ? f->claims(op()) : SizeClaims{};
+}
 
 void register_subject(std::unique_ptr<Subject> s) { registry().push_back(std::move(s)); }
 const std::vector<std::unique_ptr<Subject>>& subjects() { return registry(); }

@@ -20,15 +20,24 @@ using T = QkNormRopeTensors;
 
 // ---- parameters ---------------------------------------------------------------------------
 // head_dim: the edges (the engines' 64/128/256 fast paths among them), any even size,
-// and with `unsupported` now and then 0, odd or above the maximum.
-rc::Gen<std::int64_t> gen_head_dim(bool unsupported) {
-  std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> c = {
-      {6, rc::gen::element<std::int64_t>(2, 62, 64, 80, 96, 112, 128, 160, 192, 256, 512)},
-      {3, rc::gen::element<std::int64_t>(64, 128, 256)},
-      {2,
-       rc::gen::map(rc::gen::inRange<std::int64_t>(1, 257), [](std::int64_t h) { return 2 * h; })},
+// none above the claimed head_dim (kMaxQkHeadDim unless the subject claims less); with
+// `unsupported` now and then 0, odd or the claim + 2.
+rc::Gen<std::int64_t> gen_head_dim(bool unsupported, std::int64_t claim) {
+  auto within = [claim](std::vector<std::int64_t> v) {
+    v.erase(std::remove_if(v.begin(), v.end(), [claim](std::int64_t h) { return h > claim; }),
+            v.end());
+    if (v.empty()) v.push_back(2);
+    return v;
   };
-  if (unsupported) c.push_back({1, rc::gen::element<std::int64_t>(0, 63, kMaxQkHeadDim + 2)});
+  std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> c = {
+      {6, rc::gen::elementOf(within({2, 62, 64, 80, 96, 112, 128, 160, 192, 256, 512}))},
+      {3, rc::gen::elementOf(within({64, 128, 256}))},
+      {2,
+       rc::gen::map(rc::gen::inRange<std::int64_t>(
+                        1, std::max<std::int64_t>(std::min<std::int64_t>(256, claim / 2), 1) + 1),
+                    [](std::int64_t h) { return 2 * h; })},
+  };
+  if (unsupported) c.push_back({1, rc::gen::element<std::int64_t>(0, 63, claim + 2)});
   return weighted(c);
 }
 
@@ -235,10 +244,22 @@ class QkFamily : public Family {
             {"pos_max", ParamKind::kInt}};
   }
 
+  // The kernels' claim: head_dim up to kMaxQkHeadDim, num_tokens a 32-bit grid's worth. The
+  // parameters do not shrink for a big batch drawn first (a token's elements are the heads'; the
+  // core fits the batch to the budget).
+  SizeClaims claims(const std::string&) const override {
+    SizeClaims c;
+    c.max_tokens = std::int64_t{1} << 31;
+    c.max_params = {{"head_dim", kMaxQkHeadDim}};
+    return c;
+  }
+
   rc::Gen<std::vector<Param>> gen_params(const GenContext& ctx) const override {
     const bool u = ctx.unsupported;
-    return rc::gen::exec([u] {
-      const std::int64_t hd = *gen_head_dim(u);
+    const std::int64_t claim =
+        std::max<std::int64_t>(2, ctx.claims.max_param("head_dim", kMaxQkHeadDim));
+    return rc::gen::exec([u, claim] {
+      const std::int64_t hd = *gen_head_dim(u, claim);
       const Heads h = *gen_heads();
       const std::int64_t rd = *gen_rotary_dim(hd, u);
       const auto pairing = static_cast<std::int64_t>(*rc::gen::inRange(0, 2));

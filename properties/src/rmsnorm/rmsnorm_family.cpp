@@ -4,6 +4,7 @@
 // exact profiles is rmsnorm_expectation.cpp; kconform's kernels' bound is rmsnorm_bound.h.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kc/props/generators.h"
 #include "kc/props/subject.h"
@@ -83,32 +84,60 @@ void fill_weight(DType d, NormWeightClass cls, std::int64_t n, DataRng& rng,
   }
 }
 
-// Hidden sizes weighted toward edges: powers of two and +-1, multiples of 8 +- 4, model sizes,
-// plus uniform sizes; with `unsupported`, now and then 0 or kMaxHidden + 1.
-rc::Gen<std::int64_t> gen_hidden(std::int64_t cap, bool unsupported) {
-  std::vector<std::int64_t> edges;
-  for (std::int64_t p = 16; p <= cap; p *= 2) {
-    for (std::int64_t d : {-1, 0, 1}) edges.push_back(p + d);
-  }
-  for (std::int64_t h : {769, 3584, 3420, 5120, 7168, 16385}) {
-    if (h <= cap + 1) edges.push_back(h);
-  }
-  const std::int64_t top = std::max<std::int64_t>(cap, 16);
-  std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> choices = {
-      {4, rc::gen::inRange<std::int64_t>(1, top + 1)},
-      {4, rc::gen::elementOf(edges)},
-      // Multiples of 8 +- 4: the d % 8 == 4 shapes that vector paths get wrong.
-      {2, rc::gen::map(rc::gen::inRange<std::int64_t>(2, std::max<std::int64_t>(top / 8, 3)),
-                       [](std::int64_t m) { return m * 8 + 4; })},
-  };
-  if (unsupported) {
-    choices.push_back({1, rc::gen::element<std::int64_t>(0, kMaxHidden + 1, kMaxHidden + 8)});
-  }
-  return weighted(choices);
-}
+// Hidden sizes (scripts/calibration_limits.py mirrors these weights). `top` is the largest hidden
+// the case may have: the subject's claimed maximum, or less where a big batch leaves small rows;
+// `cap` scales with RapidCheck's size from 64 to top; `dense` is cap, at most kDenseHidden (the
+// sizes most models use, drawn densely; above it the edges, the octaves and the maximum reach
+// the claim at a fraction of the elements uniform sizes would cost). Weighted toward edges:
+//  - 4: uniform in [1, dense];
+//  - 4: an edge up to cap: powers of two and their neighbours, model sizes (769, 3420, 3584,
+//       5120, 7168, 16385);
+//  - 2: a multiple of 8 plus 4 up to dense (the d % 8 == 4 shapes vector paths get wrong);
+//  - 2: an octave of the whole range, (2^(k-1), 2^k] for k uniform in [0, ceil(log2 top)], then
+//       uniform within (not scaled by the size: every power-of-two threshold up to the claimed
+//       maximum is crossed early in a run);
+//  - 1: top itself (the claimed maximum: the element cap is spent on one row);
+//  - 1 with `unsupported`: 0, claim + 1 or claim + 8.
+// Drawn whole and shrunk toward the smallest failing size (shrink_size).
+constexpr std::int64_t kDenseHidden = 16384;
 
-// The largest supported hidden the generator draws (scaled by RapidCheck's size).
-constexpr std::int64_t kMaxGeneratedHidden = 16384;
+rc::Gen<std::int64_t> gen_hidden(std::int64_t cap, std::int64_t top, std::int64_t claim,
+                                 bool unsupported) {
+  std::vector<std::int64_t> edges;
+  for (std::int64_t p = 2; p / 2 <= cap; p *= 2) {
+    for (std::int64_t d : {-1, 0, 1}) {
+      if (p + d >= 1 && p + d <= cap) edges.push_back(p + d);
+    }
+  }
+  for (std::int64_t h : {769, 3420, 3584, 5120, 7168, 16385}) {
+    if (h <= cap) edges.push_back(h);
+  }
+  std::sort(edges.begin(), edges.end());
+  edges.erase(std::unique(edges.begin(), edges.end()), edges.end());
+  int octaves = 0;
+  while ((std::int64_t{1} << octaves) < top) ++octaves;
+  const rc::Gen<std::int64_t> octave =
+      rc::gen::mapcat(rc::gen::inRange(0, octaves + 1), [top](int k) {
+        const std::int64_t hi = std::min<std::int64_t>(std::int64_t{1} << k, top);
+        const std::int64_t lo = k == 0 ? 1 : (std::int64_t{1} << (k - 1)) + 1;
+        return rc::gen::inRange<std::int64_t>(std::min(lo, hi), hi + 1);
+      });
+  const std::int64_t dense = std::min(cap, kDenseHidden);
+  std::vector<std::pair<std::size_t, rc::Gen<std::int64_t>>> choices = {
+      {4, rc::gen::inRange<std::int64_t>(1, dense + 1)},
+      {4, rc::gen::elementOf(edges)},
+      {2, octave},
+      {1, rc::gen::just(top)},
+  };
+  if (dense >= 12) {
+    choices.push_back({2, rc::gen::map(rc::gen::inRange<std::int64_t>(1, (dense - 4) / 8 + 1),
+                                       [](std::int64_t m) { return m * 8 + 4; })});
+  }
+  if (unsupported) {
+    choices.push_back({1, rc::gen::element<std::int64_t>(0, claim + 1, claim + 8)});
+  }
+  return shrink_size(rc::gen::noShrink(weighted(choices)), 1);
+}
 
 const std::vector<ClassInfo> kRowClasses = {
     {"normal", 8},   {"tiny", 1},    {"huge", 1},        {"subnormal", 1},    {"zero", 1},
@@ -146,17 +175,30 @@ class NormFamily : public Family {
     return {{"hidden", ParamKind::kInt}, {"eps", ParamKind::kFp32}};
   }
 
+  SizeClaims claims(const std::string&) const override {
+    SizeClaims c;
+    c.max_tokens = std::int64_t{1} << 31;  // rows are a 32-bit grid dimension's worth
+    c.max_params = {{"hidden", kMaxHidden}};
+    return c;
+  }
+
   rc::Gen<std::vector<Param>> gen_params(const GenContext& ctx) const override {
-    // Size 0..100 scales the largest hidden from 64 to the cap.
-    const std::int64_t cap = std::max<std::int64_t>(
-        64, std::min<std::int64_t>(kMaxGeneratedHidden,
-                                   64 + (kMaxGeneratedHidden - 64) * ctx.size / 100));
+    // The claimed maximum hidden (kMaxHidden for kconform's kernels), or less where a big batch
+    // leaves small rows; size 0..100 scales the uniform and edge sizes from 64 to that.
+    const std::int64_t claim =
+        std::max<std::int64_t>(1, ctx.claims.max_param("hidden", kMaxHidden));
+    const std::int64_t top = std::max<std::int64_t>(1, std::min(claim, ctx.max_token_elements));
+    const std::int64_t cap =
+        std::min(top, std::max<std::int64_t>(64, 64 + (top - 64) * ctx.size / 100));
     const bool unsupported = ctx.unsupported;
     return rc::gen::exec([=] {
-      const std::int64_t hidden = *gen_hidden(cap, unsupported);
+      const std::int64_t hidden = *gen_hidden(cap, top, claim, unsupported);
+      // eps = 0 everywhere (R = +inf for zero rows, exact ties of single-rounding profiles);
+      // negative eps only where unsupported cases are drawn.
       const float eps = *weighted<float>(
           {{8, rc::gen::element(1e-6f, 1e-5f, 0x1p-7f)},
-           {unsupported ? std::size_t{1} : std::size_t{0}, rc::gen::element(-1e-6f, 0.0f)}});
+           {1, rc::gen::just(0.0f)},
+           {unsupported ? std::size_t{1} : std::size_t{0}, rc::gen::just(-1e-6f)}});
       Param h{"hidden", ParamKind::kInt, hidden, 0};
       Param e{"eps", ParamKind::kFp32, 0, static_cast<double>(eps)};
       return std::vector<Param>{h, e};

@@ -28,6 +28,10 @@ enum class Defect : std::uint8_t {
   kCheckAcceptsTooLarge,  // the check accepts hidden up to 2 kMaxHidden, the run cannot
   kOutOfBoundsWrite,      // writes one element past the end of every output row
   kLastElementAbove8000,  // the last element of each row negated, only when hidden > 8000
+  // Threshold classes of the generators' coverage (README, "Coverage"):
+  kRowsPast4096Unwritten,        // a grid capped at 4096 rows: rows from 4096 on never written
+  kBatchDependentLanesFrom3000,  // half the lanes from 3000 tokens on (a launch heuristic)
+  kNoopAboveHidden32768,         // returns success without doing anything when hidden > 32768
 };
 
 const char* defect_name(Defect d);
@@ -36,10 +40,14 @@ Calibration defect_calibration(Defect d);
 // The profile each mutant claims (the defect is relative to it).
 std::string defect_profile(Defect d);
 inline constexpr Defect kAllDefects[] = {
-    Defect::kFp16Accumulation,     Defect::kEpsOutsideSqrt,      Defect::kLegacyMixedAsFp32Sum,
-    Defect::kRoundedSumAsFp32Sum,  Defect::kSingleRoundingAsHf,  Defect::kMissingTail,
-    Defect::kRowStrideIgnored,     Defect::kBatchDependentLanes, Defect::kNoopAtHidden256,
-    Defect::kCheckAcceptsTooLarge, Defect::kOutOfBoundsWrite,    Defect::kLastElementAbove8000};
+    Defect::kFp16Accumulation,      Defect::kEpsOutsideSqrt,
+    Defect::kLegacyMixedAsFp32Sum,  Defect::kRoundedSumAsFp32Sum,
+    Defect::kSingleRoundingAsHf,    Defect::kMissingTail,
+    Defect::kRowStrideIgnored,      Defect::kBatchDependentLanes,
+    Defect::kNoopAtHidden256,       Defect::kCheckAcceptsTooLarge,
+    Defect::kOutOfBoundsWrite,      Defect::kLastElementAbove8000,
+    Defect::kRowsPast4096Unwritten, Defect::kBatchDependentLanesFrom3000,
+    Defect::kNoopAboveHidden32768};
 
 // A host mutant (registered as "mutant.<defect>").
 std::unique_ptr<Subject> make_host_mutant(Defect d);
@@ -49,8 +57,11 @@ std::unique_ptr<Subject> make_host_mutant(Defect d);
 std::unique_ptr<Subject> make_control(const std::string& profile);
 // GPU mutants (registered as "mutant.gpu.<defect>"): the defects that concern memory, launch
 // shape and support, built around the real kernels.
-inline constexpr Defect kGpuDefects[] = {Defect::kMissingTail,          Defect::kRowStrideIgnored,
-                                         Defect::kBatchDependentLanes,  Defect::kNoopAtHidden256,
-                                         Defect::kCheckAcceptsTooLarge, Defect::kOutOfBoundsWrite};
+inline constexpr Defect kGpuDefects[] = {
+    Defect::kMissingTail,           Defect::kRowStrideIgnored,
+    Defect::kBatchDependentLanes,   Defect::kNoopAtHidden256,
+    Defect::kCheckAcceptsTooLarge,  Defect::kOutOfBoundsWrite,
+    Defect::kRowsPast4096Unwritten, Defect::kBatchDependentLanesFrom3000,
+    Defect::kNoopAboveHidden32768};
 
 }  // namespace kc::props

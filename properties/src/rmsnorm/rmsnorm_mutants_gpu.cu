@@ -89,12 +89,21 @@ class GpuMutant : public NormMutantSubject {
     if (d_ == Defect::kNoopAtHidden256 && norm_hidden(c) == 256 && c.num_tokens > 0) {
       return norm ? rmsnorm_check(a) : fused_add_rmsnorm_check(f);
     }
+    if (d_ == Defect::kNoopAboveHidden32768 && norm_hidden(c) > 32768 && c.num_tokens > 0) {
+      return norm ? rmsnorm_check(a) : fused_add_rmsnorm_check(f);
+    }
+    if (d_ == Defect::kRowsPast4096Unwritten && c.num_tokens > 4096) {
+      const Status st = norm ? rmsnorm_check(a) : fused_add_rmsnorm_check(f);
+      if (!st.is_ok()) return st;
+      a.num_tokens = f.num_tokens = 4096;  // a grid capped at 4096 blocks of one row
+    }
     if (d_ == Defect::kRowStrideIgnored) {
       a.input.row_stride = a.output.row_stride = norm_hidden(c);
       f.input.row_stride = f.residual.row_stride = f.output.row_stride = f.residual_out.row_stride =
           norm_hidden(c);
     }
-    if (d_ == Defect::kBatchDependentLanes && c.num_tokens >= 256) {
+    if ((d_ == Defect::kBatchDependentLanes && c.num_tokens >= 256) ||
+        (d_ == Defect::kBatchDependentLanesFrom3000 && c.num_tokens >= 3000)) {
       NormJob j = norm ? detail::job_of(a) : detail::job_of(f);
       const Status st = norm ? detail::check_job(a, j) : detail::check_job(f, j);
       if (!st.is_ok()) return st;
@@ -128,6 +137,9 @@ KC_GPU_MUTANT(Defect::kBatchDependentLanes);
 KC_GPU_MUTANT(Defect::kNoopAtHidden256);
 KC_GPU_MUTANT(Defect::kCheckAcceptsTooLarge);
 KC_GPU_MUTANT(Defect::kOutOfBoundsWrite);
+KC_GPU_MUTANT(Defect::kRowsPast4096Unwritten);
+KC_GPU_MUTANT(Defect::kBatchDependentLanesFrom3000);
+KC_GPU_MUTANT(Defect::kNoopAboveHidden32768);
 
 }  // namespace
 }  // namespace kc::props

@@ -69,8 +69,8 @@ std::string compare_gpu_twin(const Case& c, const CaseBuffers& host, cudaStream_
   const Status st = act_and_mul_twin(act_and_mul_args(c, host_pointers(twin, 2)));
   if (!st.is_ok()) return "twin: " + st.to_string();
   for (std::size_t a = 0; a < twin.owned.size(); ++a) {
-    const std::vector<std::uint8_t>& x = twin.owned[a].storage;
-    const std::vector<std::uint8_t>& y = gpu.owned[a].storage;
+    const auto& x = twin.owned[a].storage;
+    const auto& y = gpu.owned[a].storage;
     for (std::size_t i = 0; i < x.size(); ++i) {
       if (x[i] != y[i]) {
         const HostTensor& t = twin.owned[a];

@@ -54,6 +54,13 @@ expect_grep "unknown option --casess" err.txt "names the unknown option"
 expect_rc 2 "a flag given a value" "$kc" check --subject kc.twin.rmsnorm.fp32 --quiet=yes
 expect_rc 2 "--dtype unknown" "$kc" check --subject kc.twin.rmsnorm.fp32 --dtype fp8
 expect_rc 2 "--op unknown" "$kc" check --op layernorm
+expect_rc 2 "--json in a missing directory" "$kc" check --subject kc.twin.rmsnorm.fp32 --cases 2 \
+  --json no/such/dir/out.json
+expect_grep "--json: cannot write no/such/dir/out.json" err.txt "names the --json path"
+: > blocker
+expect_rc 2 "--repro-dir that cannot be created" "$kc" check --subject kc.twin.rmsnorm.fp32 \
+  --cases 2 --repro-dir blocker/repros
+expect_grep "--repro-dir blocker/repros" err.txt "names the --repro-dir path"
 # --subject is exact: a prefix of a name selects nothing (and says so); globs when asked.
 expect_rc 2 "--subject is exact" "$kc" check --subject kc.twin.rmsnorm --cases 2
 expect_rc 0 "--subject glob" "$kc" check --subject 'kc.twin.rmsnorm.*' --property deterministic \
@@ -107,6 +114,16 @@ if [ -n "$repro" ]; then
   sed 's/"row_classes": \[/"row_classes": ["purple", /' "$repro" > badclass.json
   expect_rc 2 "repro with an unknown class" "$kc" replay badclass.json
   expect_grep "purple" err.txt "names the unknown class"
+  # Every field is named with its value and the rule.
+  sed 's/"hidden": [0-9]*/"hidden": -5/' "$repro" > neghidden.json
+  expect_rc 2 "repro with a negative hidden" "$kc" replay neghidden.json
+  expect_grep "-5 columns" err.txt "says the columns are negative"
+  sed '0,/"in_place": false/s//"in_place": 3/' "$repro" > badbool.json
+  expect_rc 2 "repro with a non-boolean in_place" "$kc" replay badbool.json
+  expect_grep "field tensors[0].in_place = 3: want true or false" err.txt "names the field, value and rule"
+  sed 's/"dtype": "[a-z0-9]*"/"dtype": 16/' "$repro" > baddtype.json
+  expect_rc 2 "repro with a numeric dtype" "$kc" replay baddtype.json
+  expect_grep "field dtype = 16: want a string" err.txt "names the dtype field"
 fi
 # Without --repro-dir, repros go to ./repros (created).
 rm -rf repros

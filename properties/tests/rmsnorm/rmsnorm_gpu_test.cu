@@ -92,8 +92,8 @@ std::string compare_gpu_twin(const Case& c, cudaStream_t stream) {
   const Status st = run(c, host_pointers(twin, op.tensors.size()), false, stream);
   if (!st.is_ok()) return "twin: " + st.to_string();
   for (std::size_t a = 0; a < twin.owned.size(); ++a) {
-    const std::vector<std::uint8_t>& x = twin.owned[a].storage;
-    const std::vector<std::uint8_t>& y = gpu.owned[a].storage;
+    const ArenaBytes& x = twin.owned[a].storage;
+    const ArenaBytes& y = gpu.owned[a].storage;
     for (std::size_t i = 0; i < x.size(); ++i) {
       if (x[i] != y[i]) {
         const HostTensor& t = twin.owned[a];

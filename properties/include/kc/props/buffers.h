@@ -1,9 +1,16 @@
 // Host (and device) memory of a case: one arena per tensor, every byte that is not an element
 // of the tensor filled with a canary pattern, outputs poisoned before a run. Also the storage
 // formats' bits <-> values and the data generator families fill their tensors with.
+//
+// Host arenas are whole pages of their own mapping between wide inaccessible zones
+// (GuardedAllocator): a subject's write past its canaries faults at its first byte, inside the
+// subject's own call, instead of corrupting the harness's heap and crashing it later somewhere
+// unrelated; the fault's address names the tensor and the byte (guard_zone_hit), which the
+// isolated runner (check.h, Isolation) reports.
 #pragma once
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,18 +61,55 @@ struct DataRng {
 
 inline constexpr std::uint8_t kPoisonByte = 0xff;  // 0xffff / 0xffffffff: a NaN no kernel stores
 inline constexpr std::size_t kGuardBytes = 256;    // canary bytes before and after each tensor
+// Inaccessible bytes mapped before and after every host arena (PROT_NONE; address space only).
+inline constexpr std::size_t kGuardZoneBytes = std::size_t{4} << 20;
+
+// The allocator of host arenas: each allocation is its own mapping of whole pages, with
+// kGuardZoneBytes of inaccessible memory on both sides. HostTensor sizes its storage to whole
+// pages, so the first byte past either end of an arena is in a guard zone.
+void* guarded_allocate(std::size_t bytes);
+void guarded_free(void* p, std::size_t bytes);
+template <typename T>
+struct GuardedAllocator {
+  using value_type = T;
+  GuardedAllocator() = default;
+  template <typename U>
+  GuardedAllocator(const GuardedAllocator<U>&) {}  // NOLINT: rebinding is implicit
+  T* allocate(std::size_t n) { return static_cast<T*>(guarded_allocate(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) { guarded_free(p, n * sizeof(T)); }
+  template <typename U>
+  bool operator==(const GuardedAllocator<U>&) const {
+    return true;
+  }
+  template <typename U>
+  bool operator!=(const GuardedAllocator<U>&) const {
+    return false;
+  }
+};
+using ArenaBytes = std::vector<std::uint8_t, GuardedAllocator<std::uint8_t>>;
+
+// Where an address lies relative to a live host arena's guard zones (async-signal-safe: a fault
+// handler calls it). label: the tensor's name as last set by label_guard_zones ("" before);
+// offset: bytes from the tensor's element (0, 0) (negative before it).
+struct GuardHit {
+  const char* label = "";
+  long long offset = 0;
+  bool after = false;  // past the end of the arena (else before its start)
+};
+bool guard_zone_hit(std::uintptr_t addr, GuardHit* out);
 
 struct HostTensor {
-  std::vector<std::uint8_t> storage;  // guard + base alignment + data + guard
-  std::size_t base = 0;               // byte index of the 256-byte aligned base in storage
-  std::size_t begin = 0;              // byte index of element (0, 0)
-  std::size_t end = 0;                // one past the last element byte
+  ArenaBytes storage;     // canaries + base alignment + data + canaries: whole pages
+  std::size_t base = 0;   // byte index of the 256-byte aligned base in storage
+  std::size_t begin = 0;  // byte index of element (0, 0)
+  std::size_t end = 0;    // one past the last element byte
   std::int64_t rows = 0;
   std::int64_t cols = 0;
   std::int64_t stride = 0;               // elements
   std::size_t elem = 0;                  // bytes: 2, 4 or 8
   bool integer = false;                  // int32 / int64 elements (else the case's float dtype)
   std::vector<std::uint8_t> is_element;  // per storage byte: part of an element?
+  const char* name = "";                 // the tensor's name (the op's TensorSpec)
 
   std::uint8_t* data() { return storage.data() + begin; }
   const std::uint8_t* data() const { return storage.data() + begin; }
@@ -93,7 +137,15 @@ struct CaseBuffers {
 
 // Allocates every tensor of the case's op, fills canaries, has the family generate input data
 // (value classes, seed), applies the injections and poisons the out-of-place outputs.
-CaseBuffers materialize(const Case& c);
+// distinct_rows > 0: only the first distinct_rows rows of each row input are generated; row r
+// repeats row r % distinct_rows (batch_invariant's large resized batches: their neighbour rows
+// need valid values, not fresh ones, and generating 2^20 elements would dominate its time). The
+// rows generated are the ones a full materialisation gives.
+CaseBuffers materialize(const Case& c, std::int64_t distinct_rows = 0);
+
+// Names each owned arena's guard zones after its tensor, so a fault there is reported as
+// "output@byte70000" (the runner calls it before a host subject runs).
+void label_guard_zones(const CaseBuffers& b);
 
 // Canary bytes changed in any tensor (empty when intact): "tensor@offset" descriptions.
 std::vector<std::string> canary_damage(const OpSpec& op, const CaseBuffers& b);

@@ -16,6 +16,7 @@
 #include "kc/kernels/status.h"
 #include "kc/props/buffers.h"
 #include "kc/props/case.h"
+#include "kc/props/subject.h"
 #include "kc/results/family_report.h"
 
 namespace kc::props {
@@ -82,6 +83,12 @@ struct GenContext {
   std::string profile;
   int size = 100;                                     // RapidCheck's size, 0..100: scales caps
   std::int64_t max_elements = std::int64_t{1} << 16;  // of a whole case (tokens x row elements)
+  // The most elements one token may cost (Family::token_elements): a big batch drawn first
+  // (generators.h) leaves small rows; otherwise no limit (a single token may exceed
+  // max_elements: the element cap is then spent on one row, so the largest claimed rows are
+  // reached). A family keeps its parameters within it where it can.
+  std::int64_t max_token_elements = std::int64_t{1} << 62;
+  SizeClaims claims;        // the subject's (Subject::claims)
   bool unsupported = true;  // sometimes parameters outside every subject's support
   bool specials = false;    // bias toward special values (overflow, NaN/inf rows)
 };
@@ -106,7 +113,14 @@ class Family {
   virtual std::vector<ParamSpec> params() const = 0;
 
   // ---- generation and data
-  // The family's parameters of a case (for ctx.op and ctx.profile), in params() order.
+  // The largest sizes the family's kernels support for an op (what a subject claims unless it
+  // says otherwise, Subject::claims): the generators reach them.
+  virtual SizeClaims claims(const std::string& op) const {
+    (void)op;
+    return {};
+  }
+  // The family's parameters of a case (for ctx.op and ctx.profile), in params() order, reaching
+  // ctx.claims' maxima and keeping token_elements within ctx.max_token_elements where possible.
   virtual rc::Gen<std::vector<Param>> gen_params(const GenContext& ctx) const = 0;
   // Columns (elements per row) of tensor t of the case.
   virtual std::int64_t columns(const Case& c, int t) const = 0;

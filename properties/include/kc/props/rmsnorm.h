@@ -8,7 +8,9 @@
 //   fused_add_rmsnorm:  0 input, 1 residual, 2 weight [hidden], 3 output, 4 residual_out
 // An in-place output (TensorLayout::in_place) is its input's memory: the same pointer, and the
 // input's row stride applies (the output's own row_stride is then unused).
-// Parameters: "hidden" (int) and "eps" (fp32).
+// Parameters: "hidden" (int) and "eps" (fp32). The family claims hidden up to kMaxHidden (65536)
+// and num_tokens up to 2^31 (Family::claims); a subject that supports other sizes states them
+// (Subject::claims: {"hidden", N}), and the generators reach them.
 #pragma once
 
 #include <cstdint>

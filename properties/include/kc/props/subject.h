@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kc/kernels/dtype.h"
@@ -53,6 +54,26 @@ struct BoundSpec {
   }
 };
 
+// The largest sizes a subject claims to support, so that the generators reach them (generators.h:
+// big batches of small rows, and the family's parameters up to their claimed maximum) and
+// batch_invariant resizes batches up to them. A family states the claims of its ops' kernels
+// (Family::claims); a subject that supports less, or more, states its own. Cases beyond a claim
+// are still drawn now and then where unsupported cases are (support_agrees).
+struct SizeClaims {
+  // The most num_tokens of a case (0: no claim; the generators use their own limits).
+  std::int64_t max_tokens = 0;
+  // The largest value of integer parameters of the op's family, by name ("hidden" for the norms).
+  std::vector<std::pair<std::string, std::int64_t>> max_params;
+
+  // The claimed maximum of a parameter, or `fallback` when none is claimed.
+  std::int64_t max_param(const std::string& name, std::int64_t fallback) const {
+    for (const auto& [n, v] : max_params) {
+      if (n == name) return v;
+    }
+    return fallback;
+  }
+};
+
 // What a calibration mutant is held to: the property that must catch its defect within
 // `within_cases` cases of the quick budget at the calibration seed; the limit is derived from the
 // generator's weights (scripts/calibration_limits.py), `exposed_by` says which cases show it.
@@ -75,6 +96,8 @@ class Subject {
   // The bound for cases of one dtype (a flat ULP bound usually depends on the format's precision);
   // bound() is the loosest, the one listed.
   virtual BoundSpec bound_for(DType) const { return bound(); }
+  // The largest sizes it supports (SizeClaims). Default: its family's claims for its op.
+  virtual SizeClaims claims() const;
   // The support predicate: Status::ok() for a case the subject claims to handle.
   virtual Status check(const Case& c) const = 0;
   // Runs the case on `ptrs` (host pointers for kHost, device pointers for kGpu), one per tensor
