@@ -23,7 +23,7 @@ Status launch_typed(const ActAndMulArgs& a, cudaStream_t stream, const DeviceInf
   const ActLaunchShape shape = act_launch_shape(a.num_tokens, a.d, D, aligned, dev.sms);
   ActParams p{a.input.data, a.input.row_stride, a.output.data, a.output.row_stride, a.num_tokens,
               a.d,          shape.vectors};
-  const void* kernel = shape.vector
+  const void* kernel = aligned
                            ? reinterpret_cast<const void*>(act_and_mul_kernel<Act, R, D, true>)
                            : reinterpret_cast<const void*>(act_and_mul_kernel<Act, R, D, false>);
   void* args[] = {&p};

@@ -56,18 +56,13 @@ Status check_act_job(const ActAndMulArgs& a) {
 ActLaunchShape act_launch_shape(std::int64_t rows, std::int64_t d, DType dtype, bool aligned,
                                 int sms) {
   ActLaunchShape s;
-  const std::int64_t cap = static_cast<std::int64_t>(sms > 0 ? sms : 1) * 64;
-  // The vector path only when the job has more elements than the capped grid has threads (a
-  // thread then takes at least one element either way, and 16-byte accesses move the bytes with
-  // an eighth of the instructions). Below that (decode shapes), one element a thread: a row's
-  // elements spread over eight times as many threads, each with one activation's dependent chain
-  // instead of eight in a row.
-  s.vector = aligned && rows * d > cap * 256;
-  s.vectors = s.vector ? d / act_vec(dtype) : d;
+  s.vector = aligned;
+  s.vectors = aligned ? d / act_vec(dtype) : d;
   int tx = 32;
   while (tx < 256 && tx < s.vectors) tx *= 2;
   s.tx = tx;
   s.ty = 256 / tx;
+  const std::int64_t cap = static_cast<std::int64_t>(sms > 0 ? sms : 1) * 64;
   const std::int64_t across = (s.vectors + tx - 1) / tx;
   s.gx = across < cap ? across : cap;
   const std::int64_t down = (rows + s.ty - 1) / s.ty;

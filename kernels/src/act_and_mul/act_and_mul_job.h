@@ -17,8 +17,7 @@ constexpr int act_vec(DType d) { return d == DType::kFp32 ? 4 : 8; }
 
 // How a launch covers the work (never the arithmetic: every element's bits are
 // act_and_mul_value's, whatever the shape). A row has `vectors` units (16-byte vectors on the
-// vector path, elements otherwise; the vector path needs `aligned` and a job of more elements
-// than the capped grid has threads). Blocks are tx x ty threads: tx = the units of a row rounded
+// vector path, elements otherwise). Blocks are tx x ty threads: tx = the units of a row rounded
 // up to a power of two (at least 32, at most 256), ty = 256 / tx rows of the block. The grid is
 // gx x gy: gx blocks across a row's units, gy blocks down the rows (at most 65535); both loop
 // grid-stride, so any grid covers every unit exactly once, and the grid is capped at about

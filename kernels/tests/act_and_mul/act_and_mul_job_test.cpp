@@ -12,8 +12,7 @@ namespace {
 
 void expect_covers(std::int64_t rows, std::int64_t d, DType dt, bool aligned, int sms) {
   const ActLaunchShape s = act_launch_shape(rows, d, dt, aligned, sms);
-  ASSERT_TRUE(aligned || !s.vector) << "the vector path needs aligned rows";
-  ASSERT_EQ(s.vectors, s.vector ? d / act_vec(dt) : d);
+  ASSERT_EQ(s.vectors, aligned ? d / act_vec(dt) : d);
   ASSERT_EQ(s.tx * s.ty, 256) << "a block of 256 threads, whole warps";
   ASSERT_GE(s.tx, 32);
   ASSERT_GE(s.gx, 1);
@@ -52,30 +51,16 @@ TEST(ActLaunchShapeTest, EveryUnitExactlyOnce) {
 }
 
 TEST(ActLaunchShapeTest, DecodeRowsSpreadAcrossBlocks) {
-  // One token of d = 14336 bf16: one element a thread (the element path), 56 blocks.
+  // One token of d = 14336 bf16: 1792 vectors over several blocks, not one.
   const ActLaunchShape s = act_launch_shape(1, 14336, DType::kBf16, true, 132);
-  EXPECT_FALSE(s.vector);
   EXPECT_EQ(s.tx, 256);
-  EXPECT_EQ(s.gx, 56);
+  EXPECT_EQ(s.gx, 7);
   EXPECT_EQ(s.gy, 1);
-  // Many short rows share blocks: d = 64 bf16 is 64 elements, 64 threads a row, 4 rows a block.
+  // Many short rows share blocks: d = 64 bf16 is 8 vectors, 32 threads a row, 8 rows a block.
   const ActLaunchShape t = act_launch_shape(4096, 64, DType::kBf16, true, 132);
-  EXPECT_FALSE(t.vector);
-  EXPECT_EQ(t.tx, 64);
-  EXPECT_EQ(t.ty, 4);
-  EXPECT_EQ(t.gy, 1024);
-}
-
-TEST(ActLaunchShapeTest, BigJobsTakeTheVectorPath) {
-  // 8192 x 14336 bf16: more elements than 132 x 64 blocks x 256 threads: 16-byte vectors.
-  const ActLaunchShape s = act_launch_shape(8192, 14336, DType::kBf16, true, 132);
-  EXPECT_TRUE(s.vector);
-  EXPECT_EQ(s.vectors, 14336 / 8);
-  // The same job unaligned stays on the element path.
-  EXPECT_FALSE(act_launch_shape(8192, 14336, DType::kBf16, false, 132).vector);
-  // The threshold: rows * d > 132 * 64 * 256 = 2162688.
-  EXPECT_FALSE(act_launch_shape(264, 8192, DType::kBf16, true, 132).vector);  // 2162688
-  EXPECT_TRUE(act_launch_shape(265, 8192, DType::kBf16, true, 132).vector);
+  EXPECT_EQ(t.tx, 32);
+  EXPECT_EQ(t.ty, 8);
+  EXPECT_EQ(t.gy, 512);
 }
 
 }  // namespace

@@ -126,8 +126,10 @@ TEST(ActAndMulGpuTest, BitwiseEverySixteenBitGate) {
     const bool unit = (i >> 1) & 1;
     const bool element_path = (i >> 2) & 1;
     const std::int64_t d = 65536;
-    // The vector path needs a job of more elements than a full grid has threads
-    // (act_launch_shape: 132 x 64 x 256 on the H100): 34 rows there (rows 2..33 drawn values).
+    // The vector path: aligned rows, and 34 of them (rows 2..33 drawn values), a job of more
+    // elements than a full H100 grid has threads (132 x 64 x 256), so that it stays on the vector
+    // path under a launch shape that gives small jobs one element a thread
+    // (bench/notes/act_and_mul_element_path_small_jobs.patch).
     Case c = act_case(profile, dtype, element_path ? 2 : 34, d, 3);
     if (element_path) c.tensors[ActAndMulTensors::kInput].offset = 1;
     CaseBuffers b = materialize(c);
