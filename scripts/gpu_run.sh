@@ -82,7 +82,7 @@ kc="$build/properties/kconform"
 if has fi && [ ${#peer[@]} -gt 0 ]; then
   ctest --test-dir "$build" -L peer -V -j 8 --timeout 400 > "$out/ctest_peer.log" 2>&1 || rc=1
   grep -E 'tests passed|tests failed|\(Failed|relative error|under capture' "$out/ctest_peer.log" | tail -12
-  "$kc" check --subject flashinfer --cases 500 --json "$out/check.flashinfer.json" \
+  "$kc" check --subject 'flashinfer.*' --cases 500 --json "$out/check.flashinfer.json" \
       --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
   tail -n 20 "$out/check.flashinfer.log"
 fi
@@ -108,7 +108,7 @@ if has check; then
   [ "$crc" -ne 0 ] && rc=1
   echo "check: 8 shards, status $crc, $(( $(date +%s) - t0 )) s"
   if [ ${#peer[@]} -gt 0 ]; then
-    "$kc" check --subject flashinfer --cases 500 --json "$out/check.flashinfer.json" \
+    "$kc" check --subject 'flashinfer.*' --cases 500 --json "$out/check.flashinfer.json" \
         --repro-dir "$out/repros" --quiet > "$out/check.flashinfer.log" 2>&1 || rc=1
     tail -n 20 "$out/check.flashinfer.log"
   fi
