@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fuzz_support.h"
 #include "kc/kernels/act_and_mul.h"
 #include "kc/props/act_and_mul.h"
 #include "kc/props/buffers.h"
@@ -22,25 +23,8 @@
 
 namespace {
 
+using kc::fuzz::Bytes;
 using kc::props::Case;
-
-class Bytes {
- public:
-  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  std::uint8_t u8() { return i_ < n_ ? d_[i_++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(u8()) << (8 * k);
-    return v;
-  }
-  std::size_t pick(std::size_t n) { return n == 0 ? 0 : u8() % n; }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
 
 Case decode(Bytes& b) {
   static const std::vector<std::string> profiles = kc::props::act_kernel_profiles();
@@ -78,8 +62,7 @@ Case decode(Bytes& b) {
   Case c = kc::props::act_case(profile, dtype, tokens, d);
   for (kc::props::TensorLayout& l : c.tensors) {
     const std::uint8_t pad = b.u8();
-    const std::int64_t cols = l.row_stride;
-    l.row_stride = cols + ((pad & 0x80) ? (pad & 0x3f) : 0) - ((pad & 0x40) && cols > 1 ? 1 : 0);
+    l.row_stride = kc::fuzz::padded_stride(pad, l.row_stride);
     l.offset = b.u8() % 16;
   }
   const std::size_t classes = 1 + b.pick(3);
@@ -88,15 +71,7 @@ Case decode(Bytes& b) {
     c.row_classes.push_back(static_cast<std::uint8_t>(
         b.pick(static_cast<std::size_t>(kc::props::ActRowClass::kCount))));
   }
-  const std::size_t injections = b.pick(4);
-  for (std::size_t k = 0; k < injections; ++k) {
-    kc::props::Injection j;
-    j.tensor = 0;
-    j.row = b.u8();
-    j.col = b.u16();
-    j.kind = static_cast<kc::props::Special>(b.pick(3));
-    c.injections.push_back(j);
-  }
+  kc::fuzz::decode_injections(b, c, kc::fuzz::InjectionTensor::kFirst);
   c.seed = b.u64();
   return c;
 }
@@ -109,22 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (std::getenv("KC_FUZZ_TRACE") != nullptr) {
     std::printf("%s\n", kc::props::describe(c).c_str());
   }
-  const kc::props::Subject* s = kc::props::find_subject("kc.twin." + c.profile);
-  if (s == nullptr) std::abort();
-  using kc::props::PropertyId;
-  for (PropertyId p :
-       {PropertyId::kSupportAgrees, PropertyId::kBoundedError, PropertyId::kSpecialValues,
-        PropertyId::kLayoutInvariant, PropertyId::kBatchInvariant}) {
-    if (kc::props::act_d(c) > 4096 && p != PropertyId::kSupportAgrees) continue;  // exec/s
-    const kc::props::Verdict v = kc::props::run_property(p, *s, c);
-    if (v.failed()) {
-      std::fputs(kc::props::describe_failure(*s, p, c, v).c_str(), stderr);
-      const char* dir = std::getenv("KC_FUZZ_REPRO_DIR");
-      const std::string path = kc::props::write_repro(dir ? dir : ".", *s, p, c, v);
-      std::fprintf(stderr, "repro: %s\nreplay: %s\n", path.c_str(),
-                   kc::props::replay_command(path).c_str());
-      std::abort();
-    }
-  }
-  return 0;
+  // Rows above 4096 elements: support_agrees alone (exec/s).
+  return kc::fuzz::check_on_twin(c, kc::props::act_d(c) > 4096 ? kc::fuzz::FuzzScope::kSupportOnly
+                                                               : kc::fuzz::FuzzScope::kAll);
 }

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fuzz_support.h"
 #include "kc/props/buffers.h"
 #include "kc/props/family.h"
 #include "kc/props/property.h"
@@ -22,25 +23,8 @@
 
 namespace {
 
+using kc::fuzz::Bytes;
 using kc::props::Case;
-
-class Bytes {
- public:
-  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  std::uint8_t u8() { return i_ < n_ ? d_[i_++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(u8()) << (8 * k);
-    return v;
-  }
-  std::size_t pick(std::size_t n) { return n == 0 ? 0 : u8() % n; }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
 
 // The byte layout (scripts/make_rope_fuzz_corpus.py writes it):
 //   dtype, head_dim u16 (bit 15: an edge index, else the value), nq, nk, nv, rotary u8 (0..5: hd,
@@ -98,8 +82,7 @@ Case decode(Bytes& b) {
   c.tensors[kc::props::QkNormRopeTensors::kOutput].in_place = b.pick(2) == 1;
   for (kc::props::TensorLayout& l : c.tensors) {
     const std::uint8_t pad = b.u8();
-    const std::int64_t cols = l.row_stride;
-    l.row_stride = cols + ((pad & 0x80) ? (pad & 0x3f) : 0) - ((pad & 0x40) && cols > 1 ? 1 : 0);
+    l.row_stride = kc::fuzz::padded_stride(pad, l.row_stride);
     l.offset = b.u8() % 16;
   }
   const std::size_t classes = 1 + b.pick(3);
@@ -110,15 +93,7 @@ Case decode(Bytes& b) {
   }
   c.weight_class =
       static_cast<std::uint8_t>(b.pick(static_cast<std::size_t>(kc::props::QkWeightClass::kCount)));
-  const std::size_t injections = b.pick(4);
-  for (std::size_t k = 0; k < injections; ++k) {
-    kc::props::Injection j;
-    j.tensor = b.u8() % 3;
-    j.row = b.u8();
-    j.col = b.u16();
-    j.kind = static_cast<kc::props::Special>(b.pick(3));
-    c.injections.push_back(j);
-  }
+  kc::fuzz::decode_injections(b, c, kc::fuzz::InjectionTensor::kAnyOfThree);
   c.seed = b.u64();
   return c;
 }
@@ -131,23 +106,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (std::getenv("KC_FUZZ_TRACE") != nullptr) {
     std::printf("%s\n", kc::props::describe(c).c_str());
   }
-  const kc::props::Subject* s = kc::props::find_subject("kc.twin." + c.profile);
-  if (s == nullptr) std::abort();
-  using kc::props::PropertyId;
+  // Cases above 16384 head elements: support_agrees alone (exec/s).
   const std::int64_t work = c.num_tokens * kc::props::qk_hidden(c);
-  for (PropertyId p :
-       {PropertyId::kSupportAgrees, PropertyId::kBoundedError, PropertyId::kSpecialValues,
-        PropertyId::kLayoutInvariant, PropertyId::kBatchInvariant}) {
-    if (work > 16384 && p != PropertyId::kSupportAgrees) continue;  // exec/s
-    const kc::props::Verdict v = kc::props::run_property(p, *s, c);
-    if (v.failed()) {
-      std::fputs(kc::props::describe_failure(*s, p, c, v).c_str(), stderr);
-      const char* dir = std::getenv("KC_FUZZ_REPRO_DIR");
-      const std::string path = kc::props::write_repro(dir ? dir : ".", *s, p, c, v);
-      std::fprintf(stderr, "repro: %s\nreplay: %s\n", path.c_str(),
-                   kc::props::replay_command(path).c_str());
-      std::abort();
-    }
-  }
-  return 0;
+  return kc::fuzz::check_on_twin(
+      c, work > 16384 ? kc::fuzz::FuzzScope::kSupportOnly : kc::fuzz::FuzzScope::kAll);
 }

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "fuzz_support.h"
 #include "kc/kernels/rmsnorm.h"
 #include "kc/props/buffers.h"
 #include "kc/props/family.h"
@@ -24,25 +25,8 @@
 
 namespace {
 
+using kc::fuzz::Bytes;
 using kc::props::Case;
-
-class Bytes {
- public:
-  Bytes(const std::uint8_t* d, std::size_t n) : d_(d), n_(n) {}
-  std::uint8_t u8() { return i_ < n_ ? d_[i_++] : 0; }
-  std::uint16_t u16() { return static_cast<std::uint16_t>(u8() | (u8() << 8)); }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    for (int k = 0; k < 8; ++k) v |= static_cast<std::uint64_t>(u8()) << (8 * k);
-    return v;
-  }
-  std::size_t pick(std::size_t n) { return n == 0 ? 0 : u8() % n; }
-
- private:
-  const std::uint8_t* d_;
-  std::size_t n_;
-  std::size_t i_ = 0;
-};
 
 Case decode(Bytes& b) {
   // The profiles kconform's kernels implement, in the family table's order.
@@ -82,8 +66,7 @@ Case decode(Bytes& b) {
   for (const kc::props::TensorSpec& spec : op.tensors) {
     kc::props::TensorLayout l;
     const std::uint8_t pad = b.u8();
-    l.row_stride =
-        hidden + ((pad & 0x80) ? (pad & 0x3f) : 0) - ((pad & 0x40) && hidden > 1 ? 1 : 0);
+    l.row_stride = kc::fuzz::padded_stride(pad, hidden);
     l.offset = b.u8() % 16;
     l.in_place = spec.output() && in_place;
     c.tensors.push_back(l);
@@ -96,15 +79,7 @@ Case decode(Bytes& b) {
   }
   c.weight_class = static_cast<std::uint8_t>(
       b.pick(static_cast<std::size_t>(kc::props::NormWeightClass::kCount)));
-  const std::size_t injections = b.pick(4);
-  for (std::size_t k = 0; k < injections; ++k) {
-    kc::props::Injection j;
-    j.tensor = b.u8() % 3;
-    j.row = b.u8();
-    j.col = b.u16();
-    j.kind = static_cast<kc::props::Special>(b.pick(3));
-    c.injections.push_back(j);
-  }
+  kc::fuzz::decode_injections(b, c, kc::fuzz::InjectionTensor::kAnyOfThree);
   c.seed = b.u64();
   return c;
 }
@@ -127,24 +102,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::printf("%s inputs=%016llx\n", kc::props::describe(c).c_str(),
                 static_cast<unsigned long long>(h));
   }
-  const kc::props::Subject* s = kc::props::find_subject("kc.twin." + c.profile);
-  if (s == nullptr) std::abort();
-  using kc::props::PropertyId;
-  for (PropertyId p :
-       {PropertyId::kSupportAgrees, PropertyId::kBoundedError, PropertyId::kSpecialValues,
-        PropertyId::kLayoutInvariant, PropertyId::kBatchInvariant}) {
-    if (kc::props::norm_hidden(c) > 4096 && p != PropertyId::kSupportAgrees) {
-      continue;  // keep exec/s high
-    }
-    const kc::props::Verdict v = kc::props::run_property(p, *s, c);
-    if (v.failed()) {
-      std::fputs(kc::props::describe_failure(*s, p, c, v).c_str(), stderr);
-      const char* dir = std::getenv("KC_FUZZ_REPRO_DIR");
-      const std::string path = kc::props::write_repro(dir ? dir : ".", *s, p, c, v);
-      std::fprintf(stderr, "repro: %s\nreplay: %s\n", path.c_str(),
-                   kc::props::replay_command(path).c_str());
-      std::abort();
-    }
-  }
-  return 0;
+  // Rows above 4096 elements: support_agrees alone (keeps exec/s high).
+  return kc::fuzz::check_on_twin(c, kc::props::norm_hidden(c) > 4096
+                                        ? kc::fuzz::FuzzScope::kSupportOnly
+                                        : kc::fuzz::FuzzScope::kAll);
 }
